@@ -1,0 +1,24 @@
+#pragma once
+// Every subcommand of `moelaw`: one function each, in a file of its own (cmd_<name>.cpp).
+// Each takes the arguments after the subcommand name and returns the exit status.
+#include <string>
+#include <vector>
+
+namespace moelaw::cli {
+
+using Argv = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Argv& argv);
+};
+
+int cmd_config(const Argv& argv);
+
+// The table `moelaw --help` lists, in this order.
+inline const Command kCommands[] = {
+    {"config", "check a run configuration and print it resolved", cmd_config},
+};
+
+}  // namespace moelaw::cli

@@ -1,0 +1,62 @@
+// `moelaw SUBCOMMAND ...`: dispatches to a subcommand and maps errors to exit statuses:
+// 0 success, 2 usage/configuration/input error, 1 failure while working, 75 preempted.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string_view>
+
+#include "cli/commands.hpp"
+#include "common/errors.hpp"
+
+namespace {
+
+void print_help(std::ostream& out) {
+  out << "moelaw " MOELAW_VERSION " - scaling-law studies of dense and Mixture-of-Experts models\n\n"
+         "usage: moelaw SUBCOMMAND [ARGS...]     (moelaw SUBCOMMAND --help for each)\n\n"
+         "subcommands:\n";
+  for (const auto& c : moelaw::cli::kCommands) {
+    std::string name = c.name;
+    out << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << c.summary
+        << "\n";
+  }
+  out << "\nexit status: 0 success, 1 failure while working, 2 usage, configuration or input error,\n"
+         "75 stopped on a signal after checkpointing (resumable)\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  if (argc < 2) {
+    print_help(std::cerr);
+    return moelaw::kExitUsage;
+  }
+  std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_help(std::cout);
+    return moelaw::kExitOk;
+  }
+  if (name == "--version") {
+    std::cout << "moelaw " MOELAW_VERSION "\n";
+    return moelaw::kExitOk;
+  }
+  for (const auto& c : moelaw::cli::kCommands) {
+    if (name != c.name) continue;
+    moelaw::cli::Argv rest(argv + 2, argv + argc);
+    try {
+      int status = c.run(rest);
+      std::cout.flush();
+      return status;
+    } catch (const moelaw::UsageError& e) {
+      std::cout.flush();
+      std::cerr << "error: " << e.what() << "\n";
+      return moelaw::kExitUsage;
+    } catch (const std::exception& e) {
+      std::cout.flush();
+      std::cerr << "error: moelaw " << name << ": " << e.what() << "\n";
+      return moelaw::kExitFailure;
+    }
+  }
+  std::cerr << "error: unknown subcommand '" << name << "' (moelaw --help lists them)\n";
+  return moelaw::kExitUsage;
+}
