@@ -33,8 +33,7 @@ const Schema& run_schema() {
       {"train.lr", Type::RealOrAuto, Value{S("auto")}, 0, 10, {}, "peak LR, or \"auto\" (LR law)"},
       {"train.seed", Type::Integer, Value{int64_t{1234}}, 0, {}, {}, "random seed"},
       {"train.warmup_tokens", Type::Integer, Value{int64_t{130'000'000}}, 0, {}, {}, "linear warm-up"},
-      {"train.decay_fraction", Type::Real, Value{0.2}, 0, 1, {}, "final fraction with linear decay to 0"},
-      {"train.constant_until_fraction", Type::Real, Value{0.0}, 0, 1, {}, "0: normal; >0: constant LR trunk"},
+      {"train.decay_fraction", Type::Real, Value{0.2}, 0, 1, {}, "final fraction with linear decay to 0 (0: constant-LR trunk)"},
       {"train.batch_ramp_tokens", Type::IntegerList, Value{ints({0, 500'000'000, 1'000'000'000})}, 0, {}, {}, "ramp points"},
       {"train.batch_ramp_sizes", Type::IntegerList, Value{ints({65536, 131072, 262144})}, 1, {}, {}, "tokens per step"},
       {"train.micro_batch", Type::Integer, Value{int64_t{0}}, 0, {}, {}, "sequences per micro-step and rank"},
@@ -103,7 +102,6 @@ RunConfig to_run_config(const Resolved& r) {
   t.seed = r.integer("train.seed");
   t.warmup_tokens = r.integer("train.warmup_tokens");
   t.decay_fraction = r.real("train.decay_fraction");
-  t.constant_until_fraction = r.real("train.constant_until_fraction");
   t.batch_ramp_tokens = r.integers("train.batch_ramp_tokens");
   t.batch_ramp_sizes = r.integers("train.batch_ramp_sizes");
   if (t.batch_ramp_tokens.size() != t.batch_ramp_sizes.size() || t.batch_ramp_tokens.empty())

@@ -28,7 +28,6 @@ struct TrainConfig {
   int64_t seed;
   int64_t warmup_tokens;
   double decay_fraction;
-  double constant_until_fraction; // trunks of checkpoint reuse: no decay (1.0 = never decays)
   std::vector<int64_t> batch_ramp_tokens;  // batch size i applies from tokens[i] on
   std::vector<int64_t> batch_ramp_sizes;   // tokens per step
   int64_t micro_batch;            // sequences per micro-step and rank; 0 = whole batch at once
