@@ -1,0 +1,247 @@
+#include "checkpoint/checkpoint_file.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+namespace moelaw::checkpoint {
+
+namespace {
+
+// HDF5 prints its own error stack by default; we report errors ourselves.
+struct SilenceHdf5 {
+  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+
+// Closes an HDF5 handle when it goes out of scope.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  hid_t release() {
+    hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+uint32_t crc_of(const void* data, size_t bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  while (bytes > 0) {  // zlib takes uInt lengths
+    uInt n = static_cast<uInt>(std::min<size_t>(bytes, 1u << 30));
+    crc = crc32(crc, p, n);
+    p += n;
+    bytes -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
+
+void write_attr_i64(hid_t obj, const char* name, int64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  require(attr.ok() && H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) >= 0,
+          std::string("writing attribute ") + name);
+}
+
+void write_attr_f64(hid_t obj, const char* name, double value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  require(attr.ok() && H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value) >= 0,
+          std::string("writing attribute ") + name);
+}
+
+// Strings are variable-length UTF-8 so h5py reads them as str.
+Handle string_type() {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return Handle(t, H5Tclose);
+}
+
+void write_attr_str(hid_t obj, const char* name, const std::string& value) {
+  Handle type = string_type();
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* p = value.c_str();
+  require(attr.ok() && H5Awrite(attr.get(), type.get(), &p) >= 0, std::string("writing attribute ") + name);
+}
+
+template <typename T>
+void write_array(hid_t file, const std::string& name, const Array<T>& a, hid_t mem_type) {
+  int64_t n = 1;
+  for (auto d : a.shape) n *= d;
+  require(n == static_cast<int64_t>(a.data.size()), "array " + name + ": shape does not match its data");
+  std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+  if (dims.empty()) dims.push_back(a.data.size());
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle set(H5Dcreate2(file, name.c_str(), mem_type, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+             H5Dclose);
+  require(set.ok(), "creating dataset " + name);
+  require(a.data.empty() || H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()) >= 0,
+          "writing dataset " + name);
+  write_attr_i64(set.get(), "crc32", crc_of(a.data.data(), a.data.size() * sizeof(T)));
+}
+
+void fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(err));
+}
+
+// Names of every dataset in the file, with their full paths (without the leading '/').
+std::vector<std::string> dataset_names(hid_t file) {
+  std::vector<std::string> names;
+  auto visit = [](hid_t, const char* name, const H5O_info_t* info, void* out) -> herr_t {
+    if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->push_back(name);
+    return 0;
+  };
+  H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &names, H5O_INFO_BASIC);
+  return names;
+}
+
+}  // namespace
+
+void write_checkpoint(const std::string& path, const CheckpointData& data) {
+  static SilenceHdf5 silence;
+  namespace fs = std::filesystem;
+  fs::path final_path(path);
+  fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
+  std::string tmp = (dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()))).string();
+  auto fail = [&](const std::string& why) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw std::runtime_error("writing checkpoint " + path + " failed: " + why);
+  };
+  try {
+    {
+      Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+      require(file.ok(), "cannot create " + tmp);
+      write_attr_i64(file.get(), "format_version", kFormatVersion);
+      write_attr_str(file.get(), "config_toml", data.config_toml);
+      for (const auto& [k, v] : data.integers) write_attr_i64(file.get(), ("int:" + k).c_str(), v);
+      for (const auto& [k, v] : data.reals) write_attr_f64(file.get(), ("real:" + k).c_str(), v);
+      for (const auto& [k, v] : data.strings) write_attr_str(file.get(), ("str:" + k).c_str(), v);
+      for (const auto& [k, a] : data.floats) write_array(file.get(), "f32/" + k, a, H5T_NATIVE_FLOAT);
+      for (const auto& [k, a] : data.int64s) write_array(file.get(), "i64/" + k, a, H5T_NATIVE_INT64);
+      require(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "flushing " + tmp);
+      // Closing writes the last metadata: its failure (disk full, file too large) is an error.
+      require(H5Fclose(file.release()) >= 0, "closing " + tmp + " (disk full or file too large?)");
+    }
+    fsync_path(tmp, O_RDONLY);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);
+  if (ec) fail("rename: " + ec.message());
+  fsync_path(dir.string(), O_RDONLY | O_DIRECTORY);
+}
+
+CheckpointData read_checkpoint(const std::string& path) {
+  static SilenceHdf5 silence;
+  auto corrupt = [&](const std::string& why) -> CorruptCheckpoint {
+    return CorruptCheckpoint(path + ": " + why);
+  };
+  if (!std::filesystem::exists(path)) throw corrupt("no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw corrupt("not a readable HDF5 file (truncated?)");
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw corrupt("cannot open as HDF5 (truncated or corrupt)");
+
+  CheckpointData out;
+  bool have_version = false;
+  int64_t version = -1;
+  // Attributes of the root group: read each by name and type.
+  auto on_attr = [](hid_t loc, const char* name, const H5A_info_t*, void* ctx) -> herr_t {
+    auto& [o, ver, have] = *static_cast<std::tuple<CheckpointData*, int64_t*, bool*>*>(ctx);
+    Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
+    if (!attr.ok()) return -1;
+    std::string n = name;
+    Handle type(H5Aget_type(attr.get()), H5Tclose);
+    if (H5Tget_class(type.get()) == H5T_STRING) {
+      Handle mem = string_type();
+      char* p = nullptr;
+      if (H5Aread(attr.get(), mem.get(), &p) < 0) return -1;
+      std::string value = p ? p : "";
+      H5free_memory(p);
+      if (n == "config_toml") o->config_toml = value;
+      else if (n.rfind("str:", 0) == 0) o->strings[n.substr(4)] = value;
+    } else if (H5Tget_class(type.get()) == H5T_FLOAT) {
+      double v = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) return -1;
+      if (n.rfind("real:", 0) == 0) o->reals[n.substr(5)] = v;
+    } else {
+      int64_t v = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
+      if (n == "format_version") { *ver = v; *have = true; }
+      else if (n.rfind("int:", 0) == 0) o->integers[n.substr(4)] = v;
+    }
+    return 0;
+  };
+  std::tuple<CheckpointData*, int64_t*, bool*> ctx{&out, &version, &have_version};
+  hsize_t idx = 0;
+  if (H5Aiterate2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &idx, on_attr, &ctx) < 0)
+    throw corrupt("unreadable attributes");
+  if (!have_version) throw corrupt("no format_version attribute: not a moelaw checkpoint");
+  if (version != kFormatVersion)
+    throw corrupt("format version " + std::to_string(version) + ", this moelaw reads version " +
+                  std::to_string(kFormatVersion));
+
+  for (const auto& name : dataset_names(file.get())) {
+    Handle set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!set.ok()) throw corrupt("cannot open dataset " + name);
+    Handle space(H5Dget_space(set.get()), H5Sclose);
+    int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> dims(std::max(rank, 0));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    size_t n = 1;
+    std::vector<int64_t> shape;
+    for (auto d : dims) { n *= d; shape.push_back(static_cast<int64_t>(d)); }
+    int64_t stored_crc = -1;
+    {
+      Handle attr(H5Aopen(set.get(), "crc32", H5P_DEFAULT), H5Aclose);
+      if (!attr.ok() || H5Aread(attr.get(), H5T_NATIVE_INT64, &stored_crc) < 0)
+        throw corrupt("dataset " + name + " has no checksum");
+    }
+    auto read_into = [&](auto& array, hid_t mem_type) {
+      array.shape = shape;
+      array.data.resize(n);
+      if (n > 0 && H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) < 0)
+        throw corrupt("cannot read dataset " + name + " (truncated?)");
+      using T = typename std::decay_t<decltype(array.data)>::value_type;
+      if (crc_of(array.data.data(), n * sizeof(T)) != static_cast<uint32_t>(stored_crc))
+        throw corrupt("checksum mismatch in dataset " + name);
+    };
+    if (name.rfind("f32/", 0) == 0) read_into(out.floats[name.substr(4)], H5T_NATIVE_FLOAT);
+    else if (name.rfind("i64/", 0) == 0) read_into(out.int64s[name.substr(4)], H5T_NATIVE_INT64);
+    else throw corrupt("unexpected dataset " + name);
+  }
+  return out;
+}
+
+}  // namespace moelaw::checkpoint
