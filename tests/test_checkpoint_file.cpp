@@ -38,6 +38,7 @@ CheckpointData sample(size_t n = 1000) {
   for (size_t i = 0; i < n; ++i) w.data.push_back(0.001f * static_cast<float>(i) - 0.3f);
   d.floats["params/blocks.0.attn.wq"] = w;
   d.floats["adam_m/blocks.0.attn.wq"] = Array<float>{{3}, {1.5f, -2.5f, 1e-30f}};
+  d.doubles["metrics/loss"] = Array<double>{{2}, {10.828313737302301, 3.25}};
   d.int64s["data_cursor"] = Array<int64_t>{{2, 3}, {1, 2, 3, 4, 5, 1LL << 40}};
   return d;
 }
@@ -57,6 +58,7 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   BOOST_TEST(r.floats.size() == 2u);
   BOOST_TEST(r.floats.at("params/blocks.0.attn.wq").data == d.floats.at("params/blocks.0.attn.wq").data);
   BOOST_TEST((r.floats.at("params/blocks.0.attn.wq").shape == std::vector<int64_t>{100, 10}));
+  BOOST_TEST(r.doubles.at("metrics/loss").data == d.doubles.at("metrics/loss").data);
   BOOST_TEST(r.int64s.at("data_cursor").data == d.int64s.at("data_cursor").data);
   // No temporary file is left beside it.
   int files = 0;

@@ -148,6 +148,7 @@ void write_checkpoint(const std::string& path, const CheckpointData& data) {
       for (const auto& [k, v] : data.reals) write_attr_f64(file.get(), ("real:" + k).c_str(), v);
       for (const auto& [k, v] : data.strings) write_attr_str(file.get(), ("str:" + k).c_str(), v);
       for (const auto& [k, a] : data.floats) write_array(file.get(), "f32/" + k, a, H5T_NATIVE_FLOAT);
+      for (const auto& [k, a] : data.doubles) write_array(file.get(), "f64/" + k, a, H5T_NATIVE_DOUBLE);
       for (const auto& [k, a] : data.int64s) write_array(file.get(), "i64/" + k, a, H5T_NATIVE_INT64);
       require(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "flushing " + tmp);
       // Closing writes the last metadata: its failure (disk full, file too large) is an error.
@@ -238,6 +239,7 @@ CheckpointData read_checkpoint(const std::string& path) {
         throw corrupt("checksum mismatch in dataset " + name);
     };
     if (name.rfind("f32/", 0) == 0) read_into(out.floats[name.substr(4)], H5T_NATIVE_FLOAT);
+    else if (name.rfind("f64/", 0) == 0) read_into(out.doubles[name.substr(4)], H5T_NATIVE_DOUBLE);
     else if (name.rfind("i64/", 0) == 0) read_into(out.int64s[name.substr(4)], H5T_NATIVE_INT64);
     else throw corrupt("unexpected dataset " + name);
   }

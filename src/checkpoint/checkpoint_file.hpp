@@ -1,5 +1,5 @@
 #pragma once
-// The checkpoint container: an HDF5 file of named arrays (each with a CRC-32 checksum), integer
+// The checkpoint container (also used for metrics files): an HDF5 file of named arrays (each with a CRC-32 checksum), integer
 // and string attributes, the format version and the resolved configuration as TOML text.
 // Readable by h5dump and h5py. Written to a temporary name, synced, renamed, and the directory
 // synced, so a crash at any instant leaves either the old file or the complete new one.
@@ -26,6 +26,7 @@ struct CheckpointData {
   std::map<std::string, std::string> strings;   // e.g. branched_from
   // Names may contain '/', which become HDF5 groups ("params/blocks.0.wq").
   std::map<std::string, Array<float>> floats;
+  std::map<std::string, Array<double>> doubles; // metrics series
   std::map<std::string, Array<int64_t>> int64s; // data cursors, random states
 };
 
