@@ -13,6 +13,7 @@ packages=(
   libopenblas-dev libeigen3-dev libceres-dev
   gnuplot-nox
   python3-h5py python3-numpy
+  slurm-wlm munge
 )
 if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
