@@ -159,7 +159,8 @@ const char* type_name(Type t) {
 }
 
 Resolved load(const Schema& schema, const std::string& toml_text, const std::string& source_name,
-              const std::vector<std::string>& overrides) {
+              const std::vector<std::string>& overrides,
+              const std::vector<std::string>& override_origins) {
   Resolved r;
   r.schema_ = &schema;
   r.source_name_ = source_name;
@@ -172,9 +173,10 @@ Resolved load(const Schema& schema, const std::string& toml_text, const std::str
   }
   walk(schema, root, "", source_name, r.values_, r.origins_);
 
-  for (const auto& o : overrides) {
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string& o = overrides[i];
     auto eq = o.find('=');
-    std::string where = "--set " + o;
+    std::string where = i < override_origins.size() ? override_origins[i] : "--set " + o;
     if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE");
     std::string key = o.substr(0, eq), text = o.substr(eq + 1);
     const KeySpec* spec = find_spec(schema, key);

@@ -39,16 +39,19 @@ class Resolved {
 
  private:
   friend Resolved load(const Schema&, const std::string&, const std::string&,
-                       const std::vector<std::string>&);
+                       const std::vector<std::string>&, const std::vector<std::string>&);
   const Schema* schema_ = nullptr;
   std::string source_name_;
   std::map<std::string, Value> values_;
   std::map<std::string, Origin> origins_;
 };
 
-// Loads TOML text (source_name is the file name used in messages) and applies overrides.
+// Loads TOML text (source_name is the file name used in messages) and applies overrides
+// ("KEY=VALUE", VALUE in TOML syntax or a bare string). override_origins, if given, says where
+// each override came from in messages (default: "--set KEY=VALUE").
 Resolved load(const Schema& schema, const std::string& toml_text, const std::string& source_name,
-              const std::vector<std::string>& overrides);
+              const std::vector<std::string>& overrides,
+              const std::vector<std::string>& override_origins = {});
 // Reads the file, then as load(); a missing or unreadable file is a UsageError.
 Resolved load_file(const Schema& schema, const std::string& path,
                    const std::vector<std::string>& overrides);

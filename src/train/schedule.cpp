@@ -1,7 +1,9 @@
 #include "train/schedule.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 namespace moelaw::train {
 
@@ -19,6 +21,25 @@ int64_t Schedule::step_tokens(int64_t tokens_seen) const {
   return std::min(size, remaining_sequences * seq_len);
 }
 
+int64_t Schedule::boundary_at_or_before(int64_t t) const {
+  // Segment i of the ramp starts at the first boundary at or after ramp_tokens[i].
+  int64_t start = 0;
+  for (size_t i = 0; i < ramp_sizes.size(); ++i) {
+    int64_t size = ramp_sizes[i];
+    int64_t next = i + 1 < ramp_tokens.size() ? ramp_tokens[i + 1] : INT64_MAX;
+    int64_t next_start = next == INT64_MAX ? INT64_MAX : start + std::max<int64_t>(0, (next - start + size - 1) / size) * size;
+    if (t < next_start) return start + (t - start) / size * size;
+    start = next_start;
+  }
+  return start;
+}
+
+int64_t Schedule::decay_start() const {
+  if (decay_fraction <= 0) return total_tokens;
+  auto target = static_cast<int64_t>(static_cast<double>(total_tokens) * (1.0 - decay_fraction));
+  return boundary_at_or_before(target);
+}
+
 double Schedule::lr(int64_t tokens_seen) const {
   double rate = peak_lr;
   if (warmup_tokens > 0) {
@@ -26,10 +47,9 @@ double Schedule::lr(int64_t tokens_seen) const {
     rate *= std::min(1.0, done / static_cast<double>(warmup_tokens));
   }
   if (decay_fraction > 0) {
-    double decay_start = static_cast<double>(total_tokens) * (1.0 - decay_fraction);
-    double t = static_cast<double>(tokens_seen);
-    if (t >= decay_start) {
-      double left = (static_cast<double>(total_tokens) - t) / (static_cast<double>(total_tokens) - decay_start);
+    int64_t start = decay_start();
+    if (tokens_seen >= start) {
+      double left = static_cast<double>(total_tokens - tokens_seen) / static_cast<double>(total_tokens - start);
       rate *= std::clamp(left, 0.0, 1.0);
     }
   }

@@ -22,6 +22,12 @@ struct Schedule {
   // Tokens in the step that starts after `tokens_seen` tokens: the ramp's size, cut at the end of
   // the run to the whole sequences that remain.
   int64_t step_tokens(int64_t tokens_seen) const;
+  // Steps start on a grid fixed by the ramp alone (0, then + the ramp's size each step), so runs of
+  // different lengths share their step boundaries. The last boundary at or before t:
+  int64_t boundary_at_or_before(int64_t t) const;
+  // Where the decay begins: the grid boundary at or before (1 - decay_fraction) * D. A run of
+  // length D branched from a constant-LR trunk at this point equals the standalone run bit for bit.
+  int64_t decay_start() const;
   // LR of the step starting at tokens_seen, which will train on step_tokens(tokens_seen) tokens.
   // Warm-up counts the step's own tokens so the first step has a non-zero rate.
   double lr(int64_t tokens_seen) const;
