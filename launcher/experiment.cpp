@@ -1,5 +1,7 @@
 #include "launcher/experiment.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
