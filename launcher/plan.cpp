@@ -1,0 +1,143 @@
+#include "launcher/plan.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "config/run_config.hpp"
+#include "train/schedule.hpp"
+
+namespace moelaw::launcher {
+
+namespace {
+
+// Parameter counts of DESIGN.md (embedding and output included): per block, attention 4·d² and
+// E·G experts of 9·d²/G; top_k·G of them are active.
+struct Counts {
+  double total, active, active_nonembedding;
+};
+Counts count(const config::ModelConfig& m) {
+  double d = static_cast<double>(m.d_model), L = static_cast<double>(m.n_blocks);
+  double V = static_cast<double>(m.vocab_size);
+  double expert = 9.0 * d * d / static_cast<double>(m.granularity);
+  double experts_total = static_cast<double>(m.experts * m.granularity);
+  double experts_active = static_cast<double>(m.top_k * m.granularity);
+  if (m.experts == 1) experts_active = experts_total = 1;
+  double nonemb_active = L * (4 * d * d + experts_active * expert);
+  return {2 * d * V + L * (4 * d * d + experts_total * expert), 2 * d * V + nonemb_active, nonemb_active};
+}
+
+std::string lr_label(const ModelSpec&, double lr, bool from_law) {
+  if (from_law) return "lr-auto";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "lr-%g", lr);
+  return buf;
+}
+
+std::string setting(const std::string& key, int64_t v) { return key + "=" + std::to_string(v); }
+
+}  // namespace
+
+std::string format_tokens(double t) {
+  char buf[64];
+  const char* unit = "";
+  double v = t;
+  if (t >= 1e9) { v = t / 1e9; unit = "B"; }
+  else if (t >= 1e6) { v = t / 1e6; unit = "M"; }
+  else if (t >= 1e3) { v = t / 1e3; unit = "K"; }
+  std::snprintf(buf, sizeof buf, "%.3g%s", v, unit);
+  return buf;
+}
+
+Plan make_plan(const Experiment& exp) {
+  Plan plan;
+  for (const auto& m : exp.models) {
+    std::vector<std::string> model_settings = exp.run_settings;
+    model_settings.push_back(setting("model.d_model", m.d_model));
+    model_settings.push_back(setting("model.n_blocks", m.n_blocks));
+    model_settings.push_back(setting("model.experts", m.experts));
+    model_settings.push_back(setting("model.top_k", m.top_k));
+    model_settings.push_back(setting("model.granularity", m.granularity));
+    model_settings.push_back(setting("parallel.expert", exp.resources.expert_parallel));
+    std::vector<std::string> origins(exp.run_settings.size(), exp.path + " [run]");
+    origins.resize(model_settings.size(), exp.path + ":" + std::to_string(m.line) + " [[models]] " + m.name);
+
+    // Resolve one configuration per model: it checks the run settings against the schema and
+    // gives the batch ramp and sequence length that place the step grid.
+    auto check = [&](std::vector<std::string> settings, int64_t tokens) {
+      settings.push_back(setting("train.tokens", tokens));
+      origins.resize(settings.size(), exp.path + ":" + std::to_string(m.line) + " [[models]] " + m.name);
+      return config::to_run_config(config::load(config::run_schema(), "", exp.path, settings, origins));
+    };
+    const int64_t d_max = m.tokens.back();
+    auto base = check(model_settings, d_max);
+    Counts c = count(base.model);
+    auto schedule_for = [&](int64_t total, double decay) {
+      return train::Schedule{0, total, base.train.warmup_tokens, decay, base.train.batch_ramp_tokens,
+                             base.train.batch_ramp_sizes, base.model.seq_len};
+    };
+    std::vector<int64_t> branch_points;
+    for (int64_t d : m.tokens) branch_points.push_back(schedule_for(d, base.train.decay_fraction).decay_start());
+    const int64_t trunk_end = branch_points.back();
+
+    std::vector<double> lrs = m.lrs;
+    bool from_law = lrs.empty();
+    if (from_law) lrs = {train::lr_law(c.active_nonembedding, static_cast<double>(m.experts))};
+
+    for (double lr : lrs) {
+      for (int64_t seed : m.seeds) {
+        std::string stem = m.name + "_" + lr_label(m, lr, from_law) + "_s" + std::to_string(seed);
+        auto make = [&](const std::string& role, int64_t start, int64_t target) {
+          PlannedRun r;
+          r.name = stem + "_" + role;
+          r.role = role == "trunk" ? "trunk" : "cooldown";
+          r.model = m.name;
+          r.start_tokens = start;
+          r.target_tokens = target;
+          r.lr = lr;
+          r.lr_from_law = from_law;
+          r.seed = seed;
+          r.experts = m.experts;
+          r.top_k = m.top_k;
+          r.granularity = m.granularity;
+          r.n_act = c.active;
+          r.n_total = c.total;
+          r.n_act_nonembedding = c.active_nonembedding;
+          r.flops = 6.0 * c.active * static_cast<double>(target - start);
+          r.settings = model_settings;
+          r.settings.push_back(setting("train.tokens", target));
+          r.settings.push_back(setting("train.seed", seed));
+          char lr_text[64];
+          std::snprintf(lr_text, sizeof lr_text, "train.lr=%.17g", lr);
+          r.settings.push_back(lr_text);
+          auto& ramp_tokens = base.train.batch_ramp_tokens;
+          for (size_t i = 0; i < ramp_tokens.size(); ++i)
+            if (ramp_tokens[i] < target && (i + 1 == ramp_tokens.size() || ramp_tokens[i + 1] > start))
+              r.batch_ramp.emplace_back(std::max(ramp_tokens[i], start), base.train.batch_ramp_sizes[i]);
+          return r;
+        };
+        PlannedRun trunk = make("trunk", 0, trunk_end);
+        trunk.settings.push_back("train.decay_fraction=0");
+        trunk.pins = branch_points;
+        std::string pins = "checkpoint.pin_tokens=[";
+        for (size_t i = 0; i < branch_points.size(); ++i) pins += (i ? ", " : "") + std::to_string(branch_points[i]);
+        trunk.settings.push_back(pins + "]");
+        check(trunk.settings, trunk_end);  // the trunk's own configuration is valid too
+        plan.runs.push_back(trunk);
+        plan.tokens_with_reuse += trunk_end;
+        plan.flops_with_reuse += trunk.flops;
+        for (size_t i = 0; i < m.tokens.size(); ++i) {
+          PlannedRun r = make("D" + std::to_string(m.tokens[i]), branch_points[i], m.tokens[i]);
+          r.init_from = trunk.name;
+          plan.runs.push_back(r);
+          plan.tokens_with_reuse += m.tokens[i] - branch_points[i];
+          plan.flops_with_reuse += r.flops;
+          plan.tokens_without_reuse += m.tokens[i];
+          plan.flops_without_reuse += 6.0 * c.active * static_cast<double>(m.tokens[i]);
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace moelaw::launcher
