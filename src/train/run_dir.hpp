@@ -1,0 +1,42 @@
+#pragma once
+// The layout of a run directory:
+//   config.toml                 the resolved configuration of the run
+//   checkpoints/step-NNNNNNNN.h5  checkpoints (HDF5), newest = highest step
+//   metrics.h5                  per-step and evaluation metrics (train/metrics_log.hpp)
+//   summary.json                written when the run completes: what the analysis collects
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace moelaw::train {
+
+class RunDir {
+ public:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+
+  std::string config_path() const { return path_ + "/config.toml"; }
+  std::string metrics_path() const { return path_ + "/metrics.h5"; }
+  std::string summary_path() const { return path_ + "/summary.json"; }
+  std::string checkpoint_dir() const { return path_ + "/checkpoints"; }
+  std::string checkpoint_path(int64_t step) const;
+
+  void create() const;  // the directory and checkpoints/
+  // Checkpoint files, oldest first (by step in the name).
+  std::vector<std::string> checkpoints() const;
+  bool complete() const;  // summary.json exists and says complete
+  nlohmann::json summary() const;  // {} if none
+
+  // Writes a file atomically: temporary name, fsync, rename, directory fsync.
+  static void write_file_atomically(const std::string& path, const std::string& content);
+
+ private:
+  std::string path_;
+};
+
+// Step number in a checkpoint file name ("step-00000120.h5" -> 120), or -1.
+int64_t checkpoint_step(const std::string& path);
+
+}  // namespace moelaw::train
