@@ -15,10 +15,12 @@ struct Command {
 };
 
 int cmd_config(const Argv& argv);
+int cmd_params(const Argv& argv);
 
 // The table `moelaw --help` lists, in this order.
 inline const Command kCommands[] = {
     {"config", "check a run configuration and print it resolved", cmd_config},
+    {"params", "parameter counts, FLOPs per token and the LR law of a model shape", cmd_params},
 };
 
 }  // namespace moelaw::cli
