@@ -1,0 +1,61 @@
+#pragma once
+// The seam between the model and the hardware: every operation the transformer needs, forward and
+// backward, on buffers in the backend's memory. The CPU reference (backend/cpu) implements it for
+// float and double; a CUDA backend implements Backend<float> with the same shapes and the same
+// accumulate-into-gradients contract, spelled out in backend/cpu/ops.hpp.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend/cpu/ops.hpp"
+#include "backend/device_memory.hpp"
+
+namespace moelaw::backend {
+
+using cpu::AdamWHyper;
+
+template <typename T>
+class Backend : public DeviceMemory {
+ public:
+  virtual std::string name() const = 0;
+
+  virtual void matmul_forward(T* out, const T* in, const T* w, int64_t N, int64_t C, int64_t OC) = 0;
+  virtual void matmul_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t N,
+                               int64_t C, int64_t OC) = 0;
+  virtual void embedding_forward(T* out, const int32_t* tokens, const T* table, int64_t N,
+                                 int64_t C) = 0;
+  virtual void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t N,
+                                  int64_t C) = 0;
+  virtual void rmsnorm_forward(T* out, T* rstd, const T* in, const T* gain, int64_t N, int64_t C,
+                               double eps) = 0;
+  virtual void rmsnorm_backward(T* din, T* dgain, const T* dout, const T* in, const T* gain,
+                                const T* rstd, int64_t N, int64_t C) = 0;
+  virtual void rope_forward(T* out, const T* in, int64_t B, int64_t T_, int64_t H, int64_t D,
+                            double theta) = 0;
+  virtual void rope_backward(T* din, const T* dout, int64_t B, int64_t T_, int64_t H, int64_t D,
+                             double theta) = 0;
+  virtual void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, int64_t B,
+                                 int64_t T_, int64_t H, int64_t D) = 0;
+  virtual void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, const T* q,
+                                  const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
+                                  int64_t D) = 0;
+  virtual void swiglu_forward(T* out, const T* gate, const T* up, int64_t N, int64_t F) = 0;
+  virtual void swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up,
+                               int64_t N, int64_t F) = 0;
+  virtual void add_forward(T* out, const T* a, const T* b, int64_t n) = 0;
+  virtual void cross_entropy_forward(T* losses, T* logits_to_probs, const int32_t* targets,
+                                     int64_t N, int64_t V) = 0;
+  virtual void cross_entropy_backward(T* probs_to_dlogits, const int32_t* targets, double scale,
+                                      int64_t N, int64_t V) = 0;
+  virtual void adamw_update(T* params, const T* grads, T* m, T* v, int64_t n,
+                            const AdamWHyper& h) = 0;
+  virtual double sum_squares(const T* x, int64_t n) = 0;
+  virtual double sum(const T* x, int64_t n) = 0;
+  virtual void scale(T* x, int64_t n, double s) = 0;
+};
+
+// The CPU reference backend (BLAS for matrix products, OpenMP for the rest).
+template <typename T>
+std::unique_ptr<Backend<T>> make_cpu_backend();
+
+}  // namespace moelaw::backend

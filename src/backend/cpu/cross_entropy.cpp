@@ -1,0 +1,50 @@
+// Softmax cross-entropy, in place on the [N,V] logits buffer.
+#include <cmath>
+
+#include "backend/cpu/instantiate.hpp"
+#include "backend/cpu/ops.hpp"
+
+namespace moelaw::backend::cpu {
+
+template <typename T>
+void cross_entropy_forward(T* losses, T* logits_to_probs, const int32_t* targets, int64_t N,
+                           int64_t V) {
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n) {
+    T* row = logits_to_probs + n * V;
+    T max_logit = row[0];
+    for (int64_t j = 1; j < V; ++j)
+      if (row[j] > max_logit) max_logit = row[j];
+    // The normaliser sums 50K terms: in double, so fp32 rows lose nothing to the sum.
+    double denom = 0;
+    for (int64_t j = 0; j < V; ++j) denom += std::exp(double(row[j] - max_logit));
+    const int32_t target = targets[n];
+    losses[n] = target < 0 ? T(0) : T(std::log(denom) - double(row[target] - max_logit));
+    const double inv = 1.0 / denom;
+    for (int64_t j = 0; j < V; ++j) row[j] = T(std::exp(double(row[j] - max_logit)) * inv);
+  }
+}
+
+template <typename T>
+void cross_entropy_backward(T* probs_to_dlogits, const int32_t* targets, double scale, int64_t N,
+                            int64_t V) {
+  const T s = T(scale);
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n) {
+    T* row = probs_to_dlogits + n * V;
+    const int32_t target = targets[n];
+    if (target < 0) {
+      for (int64_t j = 0; j < V; ++j) row[j] = 0;
+      continue;
+    }
+    for (int64_t j = 0; j < V; ++j) row[j] *= s;
+    row[target] -= s;
+  }
+}
+
+#define INSTANTIATE(T)                                                                    \
+  template void cross_entropy_forward<T>(T*, T*, const int32_t*, int64_t, int64_t);      \
+  template void cross_entropy_backward<T>(T*, const int32_t*, double, int64_t, int64_t);
+MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+
+}  // namespace moelaw::backend::cpu

@@ -1,0 +1,260 @@
+#include "model/transformer.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "common/errors.hpp"
+#include "model/init.hpp"
+
+namespace moelaw::model {
+
+using backend::DeviceArray;
+
+// Everything one micro-batch's backward needs from its forward, plus reusable scratch.
+// Sizes are for the largest micro-batch; a smaller one uses the front of each buffer.
+template <typename T>
+struct Transformer<T>::Activations {
+  struct Block {
+    DeviceArray<T> ln1, rstd1, q, k, v, probs, att, mid, ln2, rstd2, gate, up, h;
+  };
+  std::vector<DeviceArray<T>> residual;  // the stream entering each block, and after the last
+  std::vector<Block> blocks;
+  DeviceArray<T> lnf, rstdf, logits, losses;
+  DeviceArray<T> scratch;  // values only the next operation reads (pre-RoPE q/k, projections)
+  DeviceArray<T> dres, dln, datt, dq, dk, dv, drot, dh, dgate, dup;  // backward scratch
+  DeviceArray<int32_t> tokens, targets;
+
+  Activations(backend::DeviceMemory& m, const ModelDims& d, int64_t max_b) {
+    const size_t N = size_t(max_b * d.seq_len), C = size_t(d.d_model), F = size_t(d.ffn_hidden());
+    const size_t att = size_t(max_b * d.n_heads) * size_t(d.seq_len * d.seq_len);
+    for (int64_t i = 0; i <= d.n_blocks; ++i) residual.emplace_back(m, N * C);
+    for (int64_t i = 0; i < d.n_blocks; ++i)
+      blocks.push_back({{m, N * C}, {m, N}, {m, N * C}, {m, N * C}, {m, N * C}, {m, att},
+                        {m, N * C}, {m, N * C}, {m, N * C}, {m, N}, {m, N * F}, {m, N * F},
+                        {m, N * F}});
+    lnf = DeviceArray<T>(m, N * C);
+    rstdf = DeviceArray<T>(m, N);
+    logits = DeviceArray<T>(m, N * size_t(d.vocab_size));
+    losses = DeviceArray<T>(m, N);
+    scratch = DeviceArray<T>(m, N * C);
+    for (auto* a : {&dres, &dln, &datt, &dq, &dk, &dv, &drot}) *a = DeviceArray<T>(m, N * C);
+    for (auto* a : {&dh, &dgate, &dup}) *a = DeviceArray<T>(m, N * F);
+    tokens = DeviceArray<int32_t>(m, N);
+    targets = DeviceArray<int32_t>(m, N);
+  }
+};
+
+template <typename T>
+struct Transformer<T>::BlockWeights {
+  T *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w_gate, *w_up, *w_down;
+};
+
+template <typename T>
+typename Transformer<T>::BlockWeights Transformer<T>::block_weights(T* base, int64_t b) const {
+  auto at = [&](const char* name) { return tensor(base, block_tensor_name(b, name)); };
+  return {at("attn_norm"), at("wq"), at("wk"), at("wv"), at("wo"), at("ffn_norm"),
+          at("w_gate"), at("w_up"), at("w_down")};
+}
+
+template <typename T>
+Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
+                            int64_t max_micro_batch)
+    : backend_(backend), dims_(dims), table_(dense_parameter_table(dims)),
+      max_micro_batch_(max_micro_batch) {
+  dims_.validate();
+  if (max_micro_batch < 1) throw UsageError("model: the micro-batch must hold at least one sequence");
+  params_ = DeviceArray<T>(backend_, size_t(table_.total()));
+  grads_ = DeviceArray<T>(backend_, size_t(table_.total()));
+  params_.zero();
+  grads_.zero();
+  acts_ = std::make_unique<Activations>(backend_, dims_, max_micro_batch);
+}
+
+template <typename T>
+Transformer<T>::~Transformer() = default;
+
+template <typename T>
+void Transformer<T>::initialize(uint64_t seed, double init_scale) {
+  std::vector<T> host;
+  initialize_parameters(host, table_, seed, init_scale);
+  set_parameters(host);
+}
+
+template <typename T>
+void Transformer<T>::set_parameters(const std::vector<T>& host) {
+  if (int64_t(host.size()) != table_.total())
+    throw std::invalid_argument("set_parameters: " + std::to_string(host.size()) +
+                                " values for a model of " + std::to_string(table_.total()));
+  params_.upload(host.data(), host.size());
+}
+
+template <typename T>
+std::vector<T> Transformer<T>::parameters() const {
+  std::vector<T> host(params_.size());
+  params_.download(host.data(), host.size());
+  return host;
+}
+
+template <typename T>
+std::vector<T> Transformer<T>::gradients() const {
+  std::vector<T> host(grads_.size());
+  grads_.download(host.data(), host.size());
+  return host;
+}
+
+template <typename T>
+void Transformer<T>::zero_grad() {
+  grads_.zero();
+}
+
+template <typename T>
+LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t) {
+  if (b < 1 || b > max_micro_batch_ || t < 1 || t > dims_.seq_len)
+    throw std::invalid_argument("forward: batch " + std::to_string(b) + "x" + std::to_string(t) +
+                                " exceeds the model's " + std::to_string(max_micro_batch_) + "x" +
+                                std::to_string(dims_.seq_len));
+  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden(), V = dims_.vocab_size;
+  const int64_t H = dims_.n_heads, D = dims_.head_dim;
+  LossSum result;
+  for (int64_t i = 0; i < N; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= V || targets[i] >= V)
+      throw UsageError("token id " + std::to_string(tokens[i] < 0 || tokens[i] >= V ? tokens[i] : targets[i]) +
+                       " at position " + std::to_string(i) + " is outside the vocabulary of " +
+                       std::to_string(V));
+    if (targets[i] >= 0) ++result.count;
+  }
+  auto& a = *acts_;
+  auto& be = backend_;
+  a.tokens.upload(tokens, size_t(N));
+  a.targets.upload(targets, size_t(N));
+  T* P = params_.data();
+
+  be.embedding_forward(a.residual[0].data(), a.tokens.data(), tensor(P, "tok_embedding"), N, C);
+  for (int64_t l = 0; l < dims_.n_blocks; ++l) {
+    const auto w = block_weights(P, l);
+    auto& s = a.blocks[l];
+    const T* x = a.residual[l].data();
+    T* tmp = a.scratch.data();
+    be.rmsnorm_forward(s.ln1.data(), s.rstd1.data(), x, w.attn_norm, N, C, kNormEps);
+    be.matmul_forward(tmp, s.ln1.data(), w.wq, N, C, C);
+    be.rope_forward(s.q.data(), tmp, b, t, H, D, kRopeTheta);
+    be.matmul_forward(tmp, s.ln1.data(), w.wk, N, C, C);
+    be.rope_forward(s.k.data(), tmp, b, t, H, D, kRopeTheta);
+    be.matmul_forward(s.v.data(), s.ln1.data(), w.wv, N, C, C);
+    be.attention_forward(s.att.data(), s.probs.data(), s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
+    be.matmul_forward(tmp, s.att.data(), w.wo, N, C, C);
+    be.add_forward(s.mid.data(), x, tmp, N * C);
+    be.rmsnorm_forward(s.ln2.data(), s.rstd2.data(), s.mid.data(), w.ffn_norm, N, C, kNormEps);
+    be.matmul_forward(s.gate.data(), s.ln2.data(), w.w_gate, N, C, F);
+    be.matmul_forward(s.up.data(), s.ln2.data(), w.w_up, N, C, F);
+    be.swiglu_forward(s.h.data(), s.gate.data(), s.up.data(), N, F);
+    be.matmul_forward(tmp, s.h.data(), w.w_down, N, F, C);
+    be.add_forward(a.residual[l + 1].data(), s.mid.data(), tmp, N * C);
+  }
+  be.rmsnorm_forward(a.lnf.data(), a.rstdf.data(), a.residual[dims_.n_blocks].data(),
+                     tensor(P, "final_norm"), N, C, kNormEps);
+  be.matmul_forward(a.logits.data(), a.lnf.data(), tensor(P, "lm_head"), N, C, V);
+  be.cross_entropy_forward(a.losses.data(), a.logits.data(), a.targets.data(), N, V);
+  result.sum = be.sum(a.losses.data(), N);
+  last_b_ = b;
+  last_t_ = t;
+  return result;
+}
+
+template <typename T>
+void Transformer<T>::backward(double loss_scale) {
+  if (last_b_ == 0) throw std::logic_error("backward() without a forward() before it");
+  const int64_t b = last_b_, t = last_t_;
+  last_b_ = last_t_ = 0;
+  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden(), V = dims_.vocab_size;
+  const int64_t H = dims_.n_heads, D = dims_.head_dim;
+  auto& a = *acts_;
+  auto& be = backend_;
+  // Backward operations accumulate, so each scratch gradient is cleared before it is reused.
+  auto clear = [&](DeviceArray<T>& g, int64_t n) { be.zero_bytes(g.data(), size_t(n) * sizeof(T)); };
+  T* P = params_.data();
+  T* G = grads_.data();
+
+  be.cross_entropy_backward(a.logits.data(), a.targets.data(), loss_scale, N, V);
+  clear(a.dln, N * C);
+  be.matmul_backward(a.dln.data(), tensor(G, "lm_head"), a.logits.data(), a.lnf.data(),
+                     tensor(P, "lm_head"), N, C, V);
+  clear(a.dres, N * C);
+  be.rmsnorm_backward(a.dres.data(), tensor(G, "final_norm"), a.dln.data(),
+                      a.residual[dims_.n_blocks].data(), tensor(P, "final_norm"), a.rstdf.data(), N, C);
+
+  // dres holds d loss / d (residual stream); each block adds its branches' gradients into it,
+  // which is exactly the residual connection's backward.
+  for (int64_t l = dims_.n_blocks - 1; l >= 0; --l) {
+    const auto w = block_weights(P, l);
+    const auto dw = block_weights(G, l);
+    auto& s = a.blocks[l];
+    // Feed-forward branch: residual[l+1] = mid + W_down·(silu(W_gate·ln2) ⊙ W_up·ln2).
+    clear(a.dh, N * F);
+    be.matmul_backward(a.dh.data(), dw.w_down, a.dres.data(), s.h.data(), w.w_down, N, F, C);
+    clear(a.dgate, N * F);
+    clear(a.dup, N * F);
+    be.swiglu_backward(a.dgate.data(), a.dup.data(), a.dh.data(), s.gate.data(), s.up.data(), N, F);
+    clear(a.dln, N * C);
+    be.matmul_backward(a.dln.data(), dw.w_gate, a.dgate.data(), s.ln2.data(), w.w_gate, N, C, F);
+    be.matmul_backward(a.dln.data(), dw.w_up, a.dup.data(), s.ln2.data(), w.w_up, N, C, F);
+    be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm,
+                        s.rstd2.data(), N, C);
+    // Attention branch: mid = residual[l] + W_o·attention(rope(W_q·ln1), rope(W_k·ln1), W_v·ln1).
+    clear(a.datt, N * C);
+    be.matmul_backward(a.datt.data(), dw.wo, a.dres.data(), s.att.data(), w.wo, N, C, C);
+    clear(a.dq, N * C);
+    clear(a.dk, N * C);
+    clear(a.dv, N * C);
+    be.attention_backward(a.dq.data(), a.dk.data(), a.dv.data(), a.datt.data(), s.probs.data(),
+                          s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
+    clear(a.dln, N * C);
+    clear(a.drot, N * C);
+    be.rope_backward(a.drot.data(), a.dq.data(), b, t, H, D, kRopeTheta);
+    be.matmul_backward(a.dln.data(), dw.wq, a.drot.data(), s.ln1.data(), w.wq, N, C, C);
+    clear(a.drot, N * C);
+    be.rope_backward(a.drot.data(), a.dk.data(), b, t, H, D, kRopeTheta);
+    be.matmul_backward(a.dln.data(), dw.wk, a.drot.data(), s.ln1.data(), w.wk, N, C, C);
+    be.matmul_backward(a.dln.data(), dw.wv, a.dv.data(), s.ln1.data(), w.wv, N, C, C);
+    be.rmsnorm_backward(a.dres.data(), dw.attn_norm, a.dln.data(), a.residual[l].data(),
+                        w.attn_norm, s.rstd1.data(), N, C);
+  }
+  be.embedding_backward(tensor(G, "tok_embedding"), a.dres.data(), a.tokens.data(), N, C);
+}
+
+template <typename T>
+LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B,
+                                         int64_t t) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < B * t; ++i) count += targets[i] >= 0;
+  LossSum total;
+  if (count == 0) return total;
+  // Every micro-batch scales by the whole batch's count, so the sum of their gradients is the
+  // gradient of the batch mean whatever the split.
+  for (int64_t start = 0; start < B; start += max_micro_batch_) {
+    const int64_t b = std::min(max_micro_batch_, B - start);
+    const LossSum part = forward(tokens + start * t, targets + start * t, b, t);
+    backward(1.0 / double(count));
+    total.sum += part.sum;
+    total.count += part.count;
+  }
+  return total;
+}
+
+template <typename T>
+LossSum Transformer<T>::evaluate(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t) {
+  LossSum total;
+  for (int64_t start = 0; start < B; start += max_micro_batch_) {
+    const int64_t b = std::min(max_micro_batch_, B - start);
+    const LossSum part = forward(tokens + start * t, targets + start * t, b, t);
+    total.sum += part.sum;
+    total.count += part.count;
+  }
+  last_b_ = last_t_ = 0;
+  return total;
+}
+
+template class Transformer<float>;
+template class Transformer<double>;
+
+}  // namespace moelaw::model

@@ -1,0 +1,78 @@
+#pragma once
+// The dense decoder-only transformer of DESIGN.md, written once against the Backend seam:
+// token embedding → n_blocks × [RMSNorm → causal MHA with RoPE → +residual;
+// RMSNorm → SwiGLU(3·d_model) → +residual] → final RMSNorm → untied output projection →
+// softmax cross-entropy.
+//
+// Memory: parameters, gradients and activations live in the backend's memory. Activations are
+// sized for one micro-batch (max_micro_batch sequences of up to seq_len tokens) and reused, so a
+// batch of any size runs as micro-batches whose gradients accumulate (forward_backward).
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "model/model_dims.hpp"
+#include "model/parameter_table.hpp"
+
+namespace moelaw::model {
+
+// Σ losses over the positions that have a target, and how many there were.
+struct LossSum {
+  double sum = 0;
+  int64_t count = 0;
+  double mean() const { return count ? sum / double(count) : 0.0; }
+};
+
+template <typename T>
+class Transformer {
+ public:
+  Transformer(backend::Backend<T>& backend, const ModelDims& dims, int64_t max_micro_batch);
+  ~Transformer();
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  const ModelDims& dims() const { return dims_; }
+  const ParameterTable& table() const { return table_; }
+  int64_t max_micro_batch() const { return max_micro_batch_; }
+  backend::Backend<T>& backend() { return backend_; }
+
+  // The contiguous buffers in backend memory (parameters and gradients share the table's layout).
+  T* params() { return params_.data(); }
+  T* grads() { return grads_.data(); }
+
+  void initialize(uint64_t seed, double init_scale);
+  void set_parameters(const std::vector<T>& host);
+  std::vector<T> parameters() const;
+  std::vector<T> gradients() const;
+  void zero_grad();
+
+  // Forward over b ≤ max_micro_batch sequences of t ≤ seq_len tokens (row-major [b,t], host
+  // memory). targets[i] < 0 marks a position without a loss. Keeps the activations for backward().
+  LossSum forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t);
+  // Adds d(loss_scale · Σ losses of the last forward)/dθ into the gradients. Consumes the
+  // activations: call forward() again before another backward().
+  void backward(double loss_scale);
+
+  // The mean loss over a whole batch of B sequences (any B), run as micro-batches; adds the
+  // gradient of that mean into the gradients. Call zero_grad() first for a fresh gradient.
+  LossSum forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);
+  // The same loss without gradients (evaluation).
+  LossSum evaluate(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);
+
+ private:
+  struct Activations;
+  struct BlockWeights;
+  T* tensor(T* base, const std::string& name) const { return base + table_.at(name).offset; }
+  BlockWeights block_weights(T* base, int64_t block) const;
+
+  backend::Backend<T>& backend_;
+  ModelDims dims_;
+  ParameterTable table_;
+  int64_t max_micro_batch_;
+  backend::DeviceArray<T> params_, grads_;
+  std::unique_ptr<Activations> acts_;
+  int64_t last_b_ = 0, last_t_ = 0;  // shape of the last forward, 0 when consumed
+};
+
+}  // namespace moelaw::model
