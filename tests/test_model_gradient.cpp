@@ -82,6 +82,9 @@ BOOST_AUTO_TEST_CASE(micro_batches_accumulate_to_the_full_batch_gradient) {
   BOOST_TEST(std::abs(lw.mean() - ls.mean()) < 1e-14);
   const auto c = compare(whole.gradients(), split.gradients(), {1e-12, 1e-15});
   BOOST_TEST(c.ok, c.describe("micro-batched gradient"));
+  double sq = 0;
+  for (double g : whole.gradients()) sq += g * g;
+  BOOST_TEST(std::abs(whole.gradient_norm() - std::sqrt(sq)) <= 1e-12 * std::sqrt(sq));
 }
 
 BOOST_AUTO_TEST_CASE(float_model_agrees_with_double_model) {

@@ -218,8 +218,8 @@ BOOST_AUTO_TEST_CASE(adamw_matches_the_update_rule) {
 }
 
 BOOST_AUTO_TEST_CASE(reductions_do_not_depend_on_threads) {
-  // Long enough to span several chunks of the fixed-order reduction.
-  Vec x = random_vector(10'000, 19);
+  // Long enough to run threaded, over several chunks of the fixed-order reduction.
+  Vec x = random_vector(100'000, 19);
   double sq = 0, s = 0;
   for (double a : x) {
     sq += a * a;

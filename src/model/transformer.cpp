@@ -1,6 +1,7 @@
 #include "model/transformer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "common/errors.hpp"
@@ -105,6 +106,11 @@ std::vector<T> Transformer<T>::gradients() const {
 template <typename T>
 void Transformer<T>::zero_grad() {
   grads_.zero();
+}
+
+template <typename T>
+double Transformer<T>::gradient_norm() {
+  return std::sqrt(backend_.sum_squares(grads_.data(), int64_t(grads_.size())));
 }
 
 template <typename T>

@@ -46,6 +46,8 @@ class Transformer {
   std::vector<T> parameters() const;
   std::vector<T> gradients() const;
   void zero_grad();
+  // √(Σ g²) over every gradient entry (for clipping by global norm).
+  double gradient_norm();
 
   // Forward over b ≤ max_micro_batch sequences of t ≤ seq_len tokens (row-major [b,t], host
   // memory). targets[i] < 0 marks a position without a loss. Keeps the activations for backward().

@@ -5,6 +5,7 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
@@ -13,7 +14,7 @@ void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, int
                        int64_t H, int64_t D) {
   const int64_t C = H * D;
   const T scale = T(1.0 / std::sqrt(double(D)));
-#pragma omp parallel for collapse(3) schedule(static)
+#pragma omp parallel for collapse(3) schedule(static) if (B * H * T_ * T_ * D >= kMinParallelWork)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t t = 0; t < T_; ++t) {
@@ -51,7 +52,7 @@ void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, cons
   const T scale = T(1.0 / std::sqrt(double(D)));
   // One (sequence, head) per thread: dk and dv rows receive from every later query, so queries
   // of the same head must not run concurrently.
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (B * H * T_ * T_ * D >= kMinParallelWork)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       std::vector<T> dscore(T_);

@@ -3,25 +3,31 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
 template <typename T>
 void cross_entropy_forward(T* losses, T* logits_to_probs, const int32_t* targets, int64_t N,
                            int64_t V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= kMinParallelWork)
   for (int64_t n = 0; n < N; ++n) {
     T* row = logits_to_probs + n * V;
     T max_logit = row[0];
     for (int64_t j = 1; j < V; ++j)
       if (row[j] > max_logit) max_logit = row[j];
-    // The normaliser sums 50K terms: in double, so fp32 rows lose nothing to the sum.
-    double denom = 0;
-    for (int64_t j = 0; j < V; ++j) denom += std::exp(double(row[j] - max_logit));
     const int32_t target = targets[n];
-    losses[n] = target < 0 ? T(0) : T(std::log(denom) - double(row[target] - max_logit));
-    const double inv = 1.0 / denom;
-    for (int64_t j = 0; j < V; ++j) row[j] = T(std::exp(double(row[j] - max_logit)) * inv);
+    const double target_logit = target < 0 ? 0.0 : double(row[target] - max_logit);
+    // One exp per entry (this loop dominates small models with V = 50,257); the normaliser of
+    // 50K terms is summed in double so fp32 rows lose nothing to it.
+    double denom = 0;
+    for (int64_t j = 0; j < V; ++j) {
+      row[j] = std::exp(row[j] - max_logit);
+      denom += double(row[j]);
+    }
+    losses[n] = target < 0 ? T(0) : T(std::log(denom) - target_logit);
+    const T inv = T(1.0 / denom);
+    for (int64_t j = 0; j < V; ++j) row[j] *= inv;
   }
 }
 
@@ -29,7 +35,7 @@ template <typename T>
 void cross_entropy_backward(T* probs_to_dlogits, const int32_t* targets, double scale, int64_t N,
                             int64_t V) {
   const T s = T(scale);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= kMinParallelWork)
   for (int64_t n = 0; n < N; ++n) {
     T* row = probs_to_dlogits + n * V;
     const int32_t target = targets[n];

@@ -3,12 +3,13 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
 template <typename T>
 void embedding_forward(T* out, const int32_t* tokens, const T* table, int64_t N, int64_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kMinParallelWork)
   for (int64_t n = 0; n < N; ++n)
     std::memcpy(out + n * C, table + static_cast<int64_t>(tokens[n]) * C, sizeof(T) * C);
 }
@@ -17,7 +18,7 @@ template <typename T>
 void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t N, int64_t C) {
   // Threads own columns, not positions: repeated tokens then never race, and every entry sums
   // its contributions in position order whatever the thread count.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kMinParallelWork)
   for (int64_t c = 0; c < C; ++c)
     for (int64_t n = 0; n < N; ++n) dtable[static_cast<int64_t>(tokens[n]) * C + c] += dout[n * C + c];
 }

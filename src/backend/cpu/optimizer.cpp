@@ -5,6 +5,7 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
@@ -17,7 +18,7 @@ double chunked_sum(const T* x, int64_t n, F f) {
   constexpr int64_t kChunk = 4096;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(chunks);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kMinParallelWork)
   for (int64_t c = 0; c < chunks; ++c) {
     double acc = 0;
     const int64_t end = std::min(n, (c + 1) * kChunk);
@@ -35,7 +36,7 @@ template <typename T>
 void adamw_update(T* params, const T* grads, T* m, T* v, int64_t n, const AdamWHyper& h) {
   const double bias1 = 1.0 - std::pow(h.beta1, double(h.step));
   const double bias2 = 1.0 - std::pow(h.beta2, double(h.step));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kMinParallelWork)
   for (int64_t i = 0; i < n; ++i) {
     const double g = grads[i];
     const double mi = h.beta1 * double(m[i]) + (1.0 - h.beta1) * g;
@@ -59,7 +60,7 @@ double sum(const T* x, int64_t n) {
 
 template <typename T>
 void scale(T* x, int64_t n, double s) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kMinParallelWork)
   for (int64_t i = 0; i < n; ++i) x[i] = T(double(x[i]) * s);
 }
 

@@ -3,12 +3,13 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
 template <typename T>
 void rmsnorm_forward(T* out, T* rstd, const T* in, const T* gain, int64_t N, int64_t C, double eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kMinParallelWork)
   for (int64_t n = 0; n < N; ++n) {
     const T* x = in + n * C;
     double ss = 0;
@@ -24,7 +25,7 @@ template <typename T>
 void rmsnorm_backward(T* din, T* dgain, const T* dout, const T* in, const T* gain, const T* rstd,
                       int64_t N, int64_t C) {
   // dx_j = r·(g_j·dy_j − x̂_j·mean_i(g_i·dy_i·x̂_i)), x̂ = x·r.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kMinParallelWork)
   for (int64_t n = 0; n < N; ++n) {
     const T* x = in + n * C;
     const T* dy = dout + n * C;
@@ -36,7 +37,7 @@ void rmsnorm_backward(T* din, T* dgain, const T* dout, const T* in, const T* gai
     for (int64_t c = 0; c < C; ++c) dx[c] += r * (gain[c] * dy[c] - x[c] * r * mean_dot);
   }
   // The gain's gradient sums over positions: one thread per column keeps it race-free.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kMinParallelWork)
   for (int64_t c = 0; c < C; ++c) {
     T acc = 0;
     for (int64_t n = 0; n < N; ++n) acc += dout[n * C + c] * in[n * C + c] * rstd[n];

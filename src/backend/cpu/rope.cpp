@@ -4,6 +4,7 @@
 
 #include "backend/cpu/instantiate.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/parallel.hpp"
 
 namespace moelaw::backend::cpu {
 
@@ -29,7 +30,7 @@ void rotate(T* out, const T* in, int64_t B, int64_t T_, int64_t H, int64_t D, do
             double sign, bool accumulate) {
   const RotaryTable table(T_, D, theta);
   const int64_t half = D / 2;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (B * T_ * H * D >= kMinParallelWork)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < T_; ++t)
       for (int64_t h = 0; h < H; ++h) {
