@@ -4,27 +4,12 @@
 #include <cstdio>
 
 #include "config/run_config.hpp"
+#include "model/param_count.hpp"
 #include "train/schedule.hpp"
 
 namespace moelaw::launcher {
 
 namespace {
-
-// Parameter counts of DESIGN.md (embedding and output included): per block, attention 4·d² and
-// E·G experts of 9·d²/G; top_k·G of them are active.
-struct Counts {
-  double total, active, active_nonembedding;
-};
-Counts count(const config::ModelConfig& m) {
-  double d = static_cast<double>(m.d_model), L = static_cast<double>(m.n_blocks);
-  double V = static_cast<double>(m.vocab_size);
-  double expert = 9.0 * d * d / static_cast<double>(m.granularity);
-  double experts_total = static_cast<double>(m.experts * m.granularity);
-  double experts_active = static_cast<double>(m.top_k * m.granularity);
-  if (m.experts == 1) experts_active = experts_total = 1;
-  double nonemb_active = L * (4 * d * d + experts_active * expert);
-  return {2 * d * V + L * (4 * d * d + experts_total * expert), 2 * d * V + nonemb_active, nonemb_active};
-}
 
 std::string lr_label(const ModelSpec&, double lr, bool from_law) {
   if (from_law) return "lr-auto";
@@ -70,7 +55,8 @@ Plan make_plan(const Experiment& exp) {
     };
     const int64_t d_max = m.tokens.back();
     auto base = check(model_settings, d_max);
-    Counts c = count(base.model);
+    auto c = model::count_parameters({base.model.d_model, base.model.n_blocks, base.model.vocab_size,
+                                      base.model.experts, base.model.top_k, base.model.granularity});
     auto schedule_for = [&](int64_t total, double decay) {
       return train::Schedule{0, total, base.train.warmup_tokens, decay, base.train.batch_ramp_tokens,
                              base.train.batch_ramp_sizes, base.model.seq_len};
@@ -81,7 +67,7 @@ Plan make_plan(const Experiment& exp) {
 
     std::vector<double> lrs = m.lrs;
     bool from_law = lrs.empty();
-    if (from_law) lrs = {train::lr_law(c.active_nonembedding, static_cast<double>(m.experts))};
+    if (from_law) lrs = {model::lr_law(static_cast<double>(c.n_act_nonembedding), static_cast<double>(m.experts))};
 
     for (double lr : lrs) {
       for (int64_t seed : m.seeds) {
@@ -99,10 +85,10 @@ Plan make_plan(const Experiment& exp) {
           r.experts = m.experts;
           r.top_k = m.top_k;
           r.granularity = m.granularity;
-          r.n_act = c.active;
-          r.n_total = c.total;
-          r.n_act_nonembedding = c.active_nonembedding;
-          r.flops = 6.0 * c.active * static_cast<double>(target - start);
+          r.n_act = static_cast<double>(c.n_act);
+          r.n_total = static_cast<double>(c.n_total);
+          r.n_act_nonembedding = static_cast<double>(c.n_act_nonembedding);
+          r.flops = 6.0 * r.n_act * static_cast<double>(target - start);
           r.settings = model_settings;
           r.settings.push_back(setting("train.tokens", target));
           r.settings.push_back(setting("train.seed", seed));
@@ -132,7 +118,7 @@ Plan make_plan(const Experiment& exp) {
           plan.tokens_with_reuse += m.tokens[i] - branch_points[i];
           plan.flops_with_reuse += r.flops;
           plan.tokens_without_reuse += m.tokens[i];
-          plan.flops_without_reuse += 6.0 * c.active * static_cast<double>(m.tokens[i]);
+          plan.flops_without_reuse += 6.0 * static_cast<double>(c.n_act) * static_cast<double>(m.tokens[i]);
         }
       }
     }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "model/param_count.hpp"
 #include "train/schedule.hpp"
 
 using moelaw::train::Schedule;
@@ -18,8 +19,8 @@ Schedule design_schedule(int64_t tokens, double decay = 0.2) {
 BOOST_AUTO_TEST_CASE(lr_law_matches_published_formula) {
   // ln LR = 8.39 - 0.81 ln(1e8) - 0.25 ln 8 = 8.39 - 14.9207... - 0.5198...
   double expected = std::exp(8.39 - 0.81 * 18.420680743952367 - 0.25 * 2.0794415416798357);
-  BOOST_TEST(moelaw::train::lr_law(1e8, 8) == expected, boost::test_tools::tolerance(1e-12));
-  BOOST_TEST(moelaw::train::lr_law(1e8, 1) > moelaw::train::lr_law(1e8, 8));
+  BOOST_TEST(moelaw::model::lr_law(1e8, 8) == expected, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(moelaw::model::lr_law(1e8, 1) > moelaw::model::lr_law(1e8, 8));
 }
 
 BOOST_AUTO_TEST_CASE(batch_ramp) {

@@ -7,10 +7,6 @@
 
 namespace moelaw::train {
 
-double lr_law(double n_act_nonembedding, double experts) {
-  return std::exp(8.39 - 0.81 * std::log(n_act_nonembedding) - 0.25 * std::log(experts));
-}
-
 int64_t Schedule::step_tokens(int64_t tokens_seen) const {
   int64_t size = ramp_sizes.front();
   for (size_t i = 0; i < ramp_tokens.size(); ++i)

@@ -8,9 +8,6 @@
 
 namespace moelaw::train {
 
-// The LR law: exp(8.39 - 0.81 ln N - 0.25 ln E), N = active non-embedding parameters.
-double lr_law(double n_act_nonembedding, double experts);
-
 struct Schedule {
   double peak_lr;
   int64_t total_tokens;     // D
