@@ -18,6 +18,7 @@ int cmd_config(const Argv& argv);
 int cmd_params(const Argv& argv);
 int cmd_plan(const Argv& argv);
 int cmd_shard_info(const Argv& argv);
+int cmd_train(const Argv& argv);
 int cmd_runinfo(const Argv& argv);
 
 // The table `moelaw --help` lists, in this order.
@@ -25,6 +26,7 @@ inline const Command kCommands[] = {
     {"config", "check a run configuration and print it resolved", cmd_config},
     {"shard-info", "check token shards and count their tokens and documents", cmd_shard_info},
     {"params", "parameter counts, FLOPs per token and the LR law of a model shape", cmd_params},
+    {"train", "train a model (under mpirun for data parallelism)", cmd_train},
     {"runinfo", "what a run has done: steps, tokens, losses", cmd_runinfo},
     {"plan", "expand an experiment grid into runs with checkpoint reuse", cmd_plan},
 };

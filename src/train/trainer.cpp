@@ -1,0 +1,428 @@
+#include "train/trainer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/backend.hpp"
+#include "checkpoint/checkpoint_file.hpp"
+#include "common/errors.hpp"
+#include "data/sequence_stream.hpp"
+#include "model/param_count.hpp"
+#include "model/transformer.hpp"
+#include "train/adamw.hpp"
+#include "train/metrics_log.hpp"
+#include "train/run_dir.hpp"
+#include "train/schedule.hpp"
+#include "train/stop_request.hpp"
+
+namespace fs = std::filesystem;
+
+namespace moelaw::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Where the training state stands between steps: everything a checkpoint must hold besides the
+// weights and optimizer moments. The data order is a pure function of (seed, cursor), so the
+// cursor is the whole random state of the data path; initialisation depends on the seed alone.
+struct Progress {
+  int64_t step = 0;
+  int64_t tokens = 0;
+  int64_t cursor = 0;  // training sequences consumed
+};
+
+std::string pin_path(const RunDir& run, int64_t tokens) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/pin-tokens-%012lld.h5", static_cast<long long>(tokens));
+  return run.checkpoint_dir() + name;
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+  else std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  return buf;
+}
+
+// The model shape a checkpoint was written for must be the one we train.
+void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& ckpt,
+                      const std::string& path) {
+  auto theirs = config::to_run_config(config::load(config::run_schema(), ckpt.config_toml, path + " (config)", {}));
+  const auto &a = ours.model, &b = theirs.model;
+  auto differs = [&](const char* key, int64_t x, int64_t y) {
+    if (x != y)
+      throw UsageError(path + ": the checkpoint's model." + key + " is " + std::to_string(y) +
+                       ", this run's is " + std::to_string(x));
+  };
+  differs("d_model", a.d_model, b.d_model);
+  differs("n_blocks", a.n_blocks, b.n_blocks);
+  differs("n_heads", a.n_heads, b.n_heads);
+  differs("vocab_size", a.vocab_size, b.vocab_size);
+  differs("seq_len", a.seq_len, b.seq_len);
+  differs("experts", a.experts, b.experts);
+  differs("top_k", a.top_k, b.top_k);
+  differs("granularity", a.granularity, b.granularity);
+}
+
+class Trainer {
+ public:
+  Trainer(const config::RunConfig& cfg, const TrainOptions& opt, parallel::Communicator& world)
+      : cfg_(cfg), opt_(opt), world_(world), run_(opt.run_dir), dims_(model::dims_from_config(cfg.model)),
+        counts_(model::count_parameters({cfg.model.d_model, cfg.model.n_blocks, cfg.model.vocab_size,
+                                         cfg.model.experts, cfg.model.top_k, cfg.model.granularity})),
+        schedule_{0, cfg.train.tokens, cfg.train.warmup_tokens, cfg.train.decay_fraction,
+                  cfg.train.batch_ramp_tokens, cfg.train.batch_ramp_sizes, cfg.model.seq_len} {
+    schedule_.peak_lr = cfg.train.lr_auto ? counts_.lr : cfg.train.lr;
+    if (cfg.model.experts > 1)
+      throw UsageError("model.experts = " + std::to_string(cfg.model.experts) +
+                       ": Mixture-of-Experts layers are not built yet; train dense models (experts = 1)");
+    if (cfg.train.backend == "cuda")
+      throw UsageError("train.backend = \"cuda\": this build trains on the CPU backend only");
+  }
+
+  int run() {
+    const bool lead = world_.rank() == 0;
+    if (run_.complete()) {
+      if (lead) std::printf("%s: run already complete, nothing to do\n", run_.path().c_str());
+      return kExitOk;
+    }
+    open_data();
+    build_model();
+    restore_or_initialize();
+    if (lead) {
+      run_.create();
+      RunDir::write_file_atomically(run_.config_path(), cfg_.resolved_toml);
+      std::printf("run %s: %lld parameters (%lld active non-embedding), peak LR %.6g, %lld tokens, %d rank%s\n",
+                  run_.path().c_str(), static_cast<long long>(model_->table().total()),
+                  static_cast<long long>(counts_.n_act_nonembedding), schedule_.peak_lr,
+                  static_cast<long long>(cfg_.train.tokens), world_.size(), world_.size() > 1 ? "s" : "");
+      std::fflush(stdout);
+    }
+    install_stop_handlers();
+    const auto started = Clock::now();
+    const int64_t tokens_at_start = progress_.tokens;
+    while (progress_.tokens < cfg_.train.tokens) {
+      const auto t0 = Clock::now();
+      const int64_t tokens_before = progress_.tokens;
+      auto [loss, lr, norm] = train_step();
+      double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      metrics_.steps.push_back({progress_.step, progress_.tokens, loss, lr, norm,
+                                static_cast<double>(progress_.tokens - tokens_before) / std::max(seconds, 1e-9)});
+      const bool last = progress_.tokens >= cfg_.train.tokens;
+      const auto& t = cfg_.train;
+      if (!last && t.eval_interval_steps > 0 && progress_.step % t.eval_interval_steps == 0) evaluate();
+      if (lead && (progress_.step % t.log_interval_steps == 0 || last || progress_.step == 1)) {
+        double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+        double rate = static_cast<double>(progress_.tokens - tokens_at_start) / std::max(elapsed, 1e-9);
+        std::printf("step %6lld | tokens %12lld/%lld | loss %.6f | lr %.3e | grad norm %.3f | %.0f tok/s | ETA %s\n",
+                    static_cast<long long>(progress_.step), static_cast<long long>(progress_.tokens),
+                    static_cast<long long>(t.tokens), loss, lr, norm, rate,
+                    format_duration(static_cast<double>(t.tokens - progress_.tokens) / rate).c_str());
+        std::fflush(stdout);
+      }
+      // Every rank must stop after the same step: agree on the flag.
+      const bool stop = world_.allreduce_max(stop_requested() ? 1 : 0) > 0;
+      if (last) break;
+      if (stop || checkpoint_due(tokens_before)) save_checkpoint();
+      if (stop) {
+        if (lead) {
+          metrics_.save(run_.metrics_path());
+          std::fprintf(stderr, "stopped by signal %d after step %lld: checkpoint written, resume with --resume auto\n",
+                       stop_signal(), static_cast<long long>(progress_.step));
+        }
+        return kExitPreempted;
+      }
+      if (lead && progress_.step % t.log_interval_steps == 0) metrics_.save(run_.metrics_path());
+    }
+    double final_loss = evaluate();
+    save_checkpoint();
+    if (lead) {
+      metrics_.save(run_.metrics_path());
+      write_summary(final_loss);
+      std::printf("done: %lld steps, %lld tokens, held-out loss %.6f\n", static_cast<long long>(progress_.step),
+                  static_cast<long long>(progress_.tokens), final_loss);
+    }
+    return kExitOk;
+  }
+
+ private:
+  void open_data() {
+    auto train_files = data::expand_shard_globs(cfg_.data.train, "data.train");
+    auto val_files = data::expand_shard_globs(cfg_.data.val, "data.val");
+    train_ = std::make_unique<data::SequenceStream>(train_files, cfg_.model.seq_len,
+                                                    static_cast<uint64_t>(cfg_.train.seed), true);
+    val_ = std::make_unique<data::SequenceStream>(val_files, cfg_.model.seq_len, 0, false);
+    eval_sequences_ = std::clamp<int64_t>(cfg_.train.eval_tokens / cfg_.model.seq_len, 1, val_->windows());
+  }
+
+  void build_model() {
+    backend_ = backend::make_cpu_backend<float>();
+    int64_t max_sequences = 0;
+    for (int64_t size : cfg_.train.batch_ramp_sizes) max_sequences = std::max(max_sequences, size / cfg_.model.seq_len);
+    const int64_t per_rank = (max_sequences + world_.size() - 1) / world_.size();
+    const int64_t micro = cfg_.train.micro_batch > 0 ? cfg_.train.micro_batch : std::min<int64_t>(per_rank, 8);
+    model_ = std::make_unique<model::Transformer<float>>(*backend_, dims_, std::max<int64_t>(1, micro));
+    optimizer_ = std::make_unique<AdamW>(*backend_, model_->table(),
+                                         AdamWSettings{cfg_.train.beta1, cfg_.train.beta2, cfg_.train.eps,
+                                                       cfg_.train.weight_decay});
+  }
+
+  void restore_or_initialize() {
+    if (opt_.resume) {
+      auto files = run_.checkpoints();
+      for (auto it = files.rbegin(); it != files.rend(); ++it) {
+        try {
+          auto ckpt = checkpoint::read_checkpoint(*it);
+          load_state(ckpt, *it);
+          metrics_ = MetricsLog::load(run_.metrics_path());
+          metrics_.truncate_after(progress_.step);
+          if (world_.rank() == 0)
+            std::printf("resuming from %s (step %lld, %lld tokens)\n", it->c_str(),
+                        static_cast<long long>(progress_.step), static_cast<long long>(progress_.tokens));
+          return;
+        } catch (const checkpoint::CorruptCheckpoint& e) {
+          if (world_.rank() == 0)
+            std::fprintf(stderr, "warning: skipping unreadable checkpoint: %s\n", e.what());
+        }
+      }
+      if (!opt_.init_from.empty()) {
+        // A branch that never checkpointed starts again from where it branched.
+      } else if (world_.rank() == 0 && !files.empty()) {
+        std::fprintf(stderr, "warning: no valid checkpoint in %s, starting from scratch\n", run_.checkpoint_dir().c_str());
+      }
+    }
+    if (!opt_.init_from.empty()) {
+      checkpoint::CheckpointData ckpt;
+      try {
+        ckpt = checkpoint::read_checkpoint(opt_.init_from);
+      } catch (const checkpoint::CorruptCheckpoint& e) {
+        throw UsageError(std::string("--init-from: ") + e.what());
+      }
+      load_state(ckpt, opt_.init_from);
+      branched_from_ = fs::absolute(opt_.init_from).string();
+      if (progress_.tokens >= cfg_.train.tokens)
+        throw UsageError("--init-from " + opt_.init_from + ": the checkpoint is at " +
+                         std::to_string(progress_.tokens) + " tokens, not before train.tokens = " +
+                         std::to_string(cfg_.train.tokens));
+      return;
+    }
+    model_->initialize(static_cast<uint64_t>(cfg_.train.seed), cfg_.model.init_scale);
+  }
+
+  void load_state(const checkpoint::CheckpointData& ckpt, const std::string& path) {
+    check_compatible(cfg_, ckpt, path);
+    const auto& table = model_->table();
+    std::vector<float> params(table.total()), m(table.total()), v(table.total());
+    for (const auto& t : table.tensors()) {
+      auto take = [&](const std::string& prefix, std::vector<float>& into) {
+        auto it = ckpt.floats.find(prefix + t.name);
+        if (it == ckpt.floats.end()) throw checkpoint::CorruptCheckpoint(path + ": no tensor " + prefix + t.name);
+        if (static_cast<int64_t>(it->second.data.size()) != t.size)
+          throw checkpoint::CorruptCheckpoint(path + ": tensor " + prefix + t.name + " has the wrong size");
+        std::copy(it->second.data.begin(), it->second.data.end(), into.begin() + t.offset);
+      };
+      take("params/", params);
+      take("adam_m/", m);
+      take("adam_v/", v);
+    }
+    auto integer = [&](const char* key) {
+      auto it = ckpt.integers.find(key);
+      if (it == ckpt.integers.end()) throw checkpoint::CorruptCheckpoint(path + ": no attribute " + key);
+      return it->second;
+    };
+    model_->set_parameters(params);
+    optimizer_->restore(m, v, integer("adam_steps"));
+    progress_ = {integer("step"), integer("tokens"), integer("data_cursor")};
+    auto from = ckpt.strings.find("branched_from");
+    if (from != ckpt.strings.end()) branched_from_ = from->second;
+  }
+
+  // One optimizer step over the global batch; returns (mean loss, lr, gradient norm before clipping).
+  std::tuple<double, double, double> train_step() {
+    const int64_t T = cfg_.model.seq_len;
+    const int64_t step_tokens = schedule_.step_tokens(progress_.tokens);
+    const double lr = schedule_.lr(progress_.tokens);
+    const int64_t sequences = step_tokens / T;
+    // Rank r trains on a contiguous slice of the step's sequences; the slices tile the batch, so
+    // the global batch is the same on any number of ranks.
+    const int64_t P = world_.size(), r = world_.rank();
+    const int64_t first = sequences * r / P, count = sequences * (r + 1) / P - first;
+    batch_.resize(static_cast<size_t>(std::max<int64_t>(count, 1) * (T + 1)));
+    train_->read(progress_.cursor + first, count, batch_.data());
+    split_inputs_targets(count);
+
+    model_->zero_grad();
+    model::LossSum local;
+    if (count > 0) local = model_->forward_backward(inputs_.data(), targets_.data(), count, T);
+    double sums[2] = {local.sum, static_cast<double>(local.count)};
+    world_.allreduce_sum(sums, 2);
+    const int64_t n = model_->table().total();
+    if (P > 1) {
+      // forward_backward gives the gradient of this rank's mean; weight it by the rank's share.
+      backend_->scale(model_->grads(), n, static_cast<double>(local.count) / sums[1]);
+      world_.allreduce_sum(model_->grads(), static_cast<size_t>(n));
+    }
+    const double norm = model_->gradient_norm();
+    if (cfg_.train.grad_clip > 0 && norm > cfg_.train.grad_clip)
+      backend_->scale(model_->grads(), n, cfg_.train.grad_clip / norm);
+    optimizer_->step(model_->params(), model_->grads(), lr);
+
+    progress_.step += 1;
+    progress_.tokens += step_tokens;
+    progress_.cursor += sequences;
+    return {sums[0] / sums[1], lr, norm};
+  }
+
+  void split_inputs_targets(int64_t count) {
+    const int64_t T = cfg_.model.seq_len;
+    inputs_.resize(static_cast<size_t>(std::max<int64_t>(count, 1) * T));
+    targets_.resize(inputs_.size());
+    for (int64_t s = 0; s < count; ++s) {
+      const int32_t* window = batch_.data() + s * (T + 1);
+      std::copy(window, window + T, inputs_.data() + s * T);
+      std::copy(window + 1, window + T + 1, targets_.data() + s * T);
+    }
+  }
+
+  // Mean loss over the fixed held-out sequences, split over the ranks.
+  double evaluate() {
+    const int64_t T = cfg_.model.seq_len, P = world_.size(), r = world_.rank();
+    const int64_t first = eval_sequences_ * r / P, count = eval_sequences_ * (r + 1) / P - first;
+    batch_.resize(static_cast<size_t>(std::max<int64_t>(count, 1) * (T + 1)));
+    val_->read(first, count, batch_.data());
+    split_inputs_targets(count);
+    model::LossSum local;
+    if (count > 0) local = model_->evaluate(inputs_.data(), targets_.data(), count, T);
+    double sums[2] = {local.sum, static_cast<double>(local.count)};
+    world_.allreduce_sum(sums, 2);
+    double loss = sums[0] / sums[1];
+    metrics_.evals.push_back({progress_.step, progress_.tokens, loss});
+    if (world_.rank() == 0) {
+      std::printf("eval   %6lld | held-out loss %.6f over %lld tokens\n", static_cast<long long>(progress_.step), loss,
+                  static_cast<long long>(sums[1]));
+      std::fflush(stdout);
+    }
+    return loss;
+  }
+
+  bool checkpoint_due(int64_t tokens_before) const {
+    const auto& c = cfg_.checkpoint;
+    if (std::find(c.pin_tokens.begin(), c.pin_tokens.end(), progress_.tokens) != c.pin_tokens.end()) return true;
+    if (c.interval_steps > 0 && progress_.step % c.interval_steps == 0) return true;
+    if (c.interval_tokens > 0 && tokens_before / c.interval_tokens != progress_.tokens / c.interval_tokens) return true;
+    return false;
+  }
+
+  void save_checkpoint() {
+    if (world_.rank() != 0) {
+      world_.barrier();
+      return;
+    }
+    checkpoint::CheckpointData d;
+    d.config_toml = cfg_.resolved_toml;
+    d.integers = {{"step", progress_.step},
+                  {"tokens", progress_.tokens},
+                  {"data_cursor", progress_.cursor},
+                  {"adam_steps", optimizer_->steps_taken()},
+                  {"seed", cfg_.train.seed},
+                  {"world_size", world_.size()}};
+    d.reals = {{"peak_lr", schedule_.peak_lr}};
+    if (!branched_from_.empty()) d.strings["branched_from"] = branched_from_;
+    auto params = model_->parameters();
+    auto m = optimizer_->first_moment(), v = optimizer_->second_moment();
+    for (const auto& t : model_->table().tensors()) {
+      auto slice = [&](const std::vector<float>& all) {
+        return checkpoint::Array<float>{t.shape, std::vector<float>(all.begin() + t.offset, all.begin() + t.offset + t.size)};
+      };
+      d.floats["params/" + t.name] = slice(params);
+      d.floats["adam_m/" + t.name] = slice(m);
+      d.floats["adam_v/" + t.name] = slice(v);
+    }
+    const std::string path = run_.checkpoint_path(progress_.step);
+    try {
+      checkpoint::write_checkpoint(path, d);
+      const auto& pins = cfg_.checkpoint.pin_tokens;
+      if (std::find(pins.begin(), pins.end(), progress_.tokens) != pins.end()) {
+        // A milestone that other runs branch from: a second name that retention never removes.
+        std::string pin = pin_path(run_, progress_.tokens);
+        fs::remove(pin);
+        fs::create_hard_link(path, pin);
+      }
+      apply_retention();
+    } catch (const std::exception&) {
+      world_.barrier();
+      throw;
+    }
+    world_.barrier();
+  }
+
+  // Keeps the newest keep_last step checkpoints (pinned milestones have their own names).
+  void apply_retention() {
+    auto files = run_.checkpoints();
+    const int64_t keep = cfg_.checkpoint.keep_last;
+    for (int64_t i = 0; i + keep < static_cast<int64_t>(files.size()); ++i) fs::remove(files[i]);
+  }
+
+  void write_summary(double final_loss) {
+    const double final_train = metrics_.steps.empty() ? NAN : metrics_.steps.back().loss;
+    nlohmann::json s = {
+        {"run_id", fs::path(run_.path()).filename().string()},
+        {"complete", true},
+        {"n_act", counts_.n_act},
+        {"n_total", counts_.n_total},
+        {"n_act_nonembedding", counts_.n_act_nonembedding},
+        {"tokens", progress_.tokens},
+        {"steps", progress_.step},
+        {"experts", cfg_.model.experts},
+        {"top_k", cfg_.model.top_k},
+        {"granularity", cfg_.model.granularity},
+        {"d_model", cfg_.model.d_model},
+        {"n_blocks", cfg_.model.n_blocks},
+        {"lr", schedule_.peak_lr},
+        {"seed", cfg_.train.seed},
+        {"final_loss", final_loss},
+        {"final_train_loss", final_train},
+        {"init_from", branched_from_.empty() ? nlohmann::json(nullptr) : nlohmann::json(branched_from_)},
+        {"world_size", world_.size()},
+        {"backend", backend_->name()},
+    };
+    RunDir::write_file_atomically(run_.summary_path(), s.dump(2) + "\n");
+  }
+
+  const config::RunConfig& cfg_;
+  const TrainOptions& opt_;
+  parallel::Communicator& world_;
+  RunDir run_;
+  model::ModelDims dims_;
+  model::ParamCounts counts_;
+  Schedule schedule_;
+  std::unique_ptr<backend::Backend<float>> backend_;
+  std::unique_ptr<model::Transformer<float>> model_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<data::SequenceStream> train_, val_;
+  int64_t eval_sequences_ = 0;
+  Progress progress_;
+  MetricsLog metrics_;
+  std::string branched_from_;
+  std::vector<int32_t> batch_, inputs_, targets_;
+};
+
+}  // namespace
+
+int train(const config::RunConfig& config, const TrainOptions& options, parallel::Communicator& world) {
+  Trainer trainer(config, options, world);
+  return trainer.run();
+}
+
+}  // namespace moelaw::train
