@@ -15,6 +15,8 @@ struct Command {
 };
 
 int cmd_config(const Argv& argv);
+int cmd_encode(const Argv& argv);
+int cmd_decode(const Argv& argv);
 int cmd_params(const Argv& argv);
 int cmd_plan(const Argv& argv);
 int cmd_shard_info(const Argv& argv);
@@ -24,6 +26,8 @@ int cmd_runinfo(const Argv& argv);
 // The table `moelaw --help` lists, in this order.
 inline const Command kCommands[] = {
     {"config", "check a run configuration and print it resolved", cmd_config},
+    {"encode", "GPT-2 token ids of the text on stdin", cmd_encode},
+    {"decode", "the text of GPT-2 token ids on stdin", cmd_decode},
     {"shard-info", "check token shards and count their tokens and documents", cmd_shard_info},
     {"params", "parameter counts, FLOPs per token and the LR law of a model shape", cmd_params},
     {"train", "train a model (under mpirun for data parallelism)", cmd_train},
