@@ -126,23 +126,23 @@ BOOST_AUTO_TEST_CASE(resolved_toml_reloads_to_the_same_values) {
 }
 
 BOOST_AUTO_TEST_CASE(cli_exit_statuses) {
-  using moelaw::testing::moelaw;
+  using moelaw::testing::moelaw_command;
   using moelaw::testing::run_command;
   char path[] = "/tmp/moelaw-config-XXXXXX";
   int fd = mkstemp(path);
   std::string bad = "[train]\ntokens = 10\n[model]\nd_model = 96\n";
   BOOST_REQUIRE(write(fd, bad.data(), bad.size()) == static_cast<ssize_t>(bad.size()));
   close(fd);
-  auto r = run_command(moelaw(std::string("config ") + path));
+  auto r = run_command(moelaw_command(std::string("config ") + path));
   BOOST_TEST(r.status == 2);
   BOOST_TEST(contains(r.err, std::string(path) + ":4"));
-  r = run_command(moelaw(std::string("config ") + path + " --set model.d_model=128"));
+  r = run_command(moelaw_command(std::string("config ") + path + " --set model.d_model=128"));
   BOOST_TEST(r.status == 0);
   BOOST_TEST(contains(r.out, "d_model = 128"));
-  BOOST_TEST(run_command(moelaw("config /nonexistent.toml")).status == 2);
-  BOOST_TEST(run_command(moelaw("config --bogus")).status == 2);
-  BOOST_TEST(run_command(moelaw("nosuchcommand")).status == 2);
-  r = run_command(moelaw("config --help"));
+  BOOST_TEST(run_command(moelaw_command("config /nonexistent.toml")).status == 2);
+  BOOST_TEST(run_command(moelaw_command("config --bogus")).status == 2);
+  BOOST_TEST(run_command(moelaw_command("nosuchcommand")).status == 2);
+  r = run_command(moelaw_command("config --help"));
   BOOST_TEST(r.status == 0);
   BOOST_TEST(contains(r.out, "--set KEY=VALUE"));
   std::remove(path);

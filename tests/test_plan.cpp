@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(bad_grids_name_file_line_and_key) {
 }
 
 BOOST_AUTO_TEST_CASE(cli_json) {
-  auto r = moelaw::testing::run_command(moelaw::testing::moelaw(
+  auto r = moelaw::testing::run_command(moelaw::testing::moelaw_command(
       "plan --json " + std::string(MOELAW_SOURCE_DIR) + "/experiments/published/reuse-example.toml"));
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
   auto j = nlohmann::json::parse(r.out);
@@ -123,5 +123,5 @@ BOOST_AUTO_TEST_CASE(cli_json) {
   BOOST_TEST(j["runs"].size() == 7u);
   BOOST_TEST(j["runs"][0]["role"] == "trunk");
   BOOST_TEST(j["runs"][1]["init_from"] == j["runs"][0]["name"]);
-  BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw("plan /nonexistent.toml")).status == 2);
+  BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw_command("plan /nonexistent.toml")).status == 2);
 }

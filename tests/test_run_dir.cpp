@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(runinfo_json) {
   RunDir run(dir.path.string());
   run.create();
   sample_log().save(run.metrics_path());
-  auto r = moelaw::testing::run_command(moelaw::testing::moelaw("runinfo --json " + run.path()));
+  auto r = moelaw::testing::run_command(moelaw::testing::moelaw_command("runinfo --json " + run.path()));
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
   auto j = nlohmann::json::parse(r.out);
   BOOST_TEST(j["steps"].get<int64_t>() == 5);
@@ -93,5 +93,5 @@ BOOST_AUTO_TEST_CASE(runinfo_json) {
   BOOST_TEST(j["final_eval_loss"].get<double>() == 4.0000000000000009);
   BOOST_TEST(j["eval_loss"][0]["step"].get<int64_t>() == 2);
   BOOST_TEST(j["complete"].get<bool>() == false);
-  BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw("runinfo /nonexistent")).status == 2);
+  BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw_command("runinfo /nonexistent")).status == 2);
 }

@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(bad_shards_are_named) {
   fs::resize_file(dir / "short.bin", 1024 + 150);
   std::ofstream(dir / "tiny.bin") << "hello";
   auto info = [&](const std::string& name) {
-    return moelaw::testing::run_command(moelaw::testing::moelaw("shard-info " + (dir / name)));
+    return moelaw::testing::run_command(moelaw::testing::moelaw_command("shard-info " + (dir / name)));
   };
   auto r = info("magic.bin");
   BOOST_TEST(r.status == 2);
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(bad_shards_are_named) {
   BOOST_TEST(r.err.find("does not match the header's 100 tokens") != std::string::npos);
   BOOST_TEST(info("tiny.bin").status == 2);
   BOOST_TEST(info("missing.bin").status == 2);
-  r = moelaw::testing::run_command(moelaw::testing::moelaw("shard-info --json " + (dir / "good.bin")));
+  r = moelaw::testing::run_command(moelaw::testing::moelaw_command("shard-info --json " + (dir / "good.bin")));
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
   auto j = nlohmann::json::parse(r.out);
   BOOST_TEST(j[0]["tokens"].get<int64_t>() == 100);

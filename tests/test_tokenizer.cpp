@@ -123,23 +123,23 @@ BOOST_AUTO_TEST_CASE(long_runs) {
 }
 
 BOOST_AUTO_TEST_CASE(commands) {
-  using moelaw::testing::moelaw;
+  using moelaw::testing::moelaw_command;
   using moelaw::testing::run_command;
-  auto r = run_command(moelaw("encode"), "Hello world");
+  auto r = run_command(moelaw_command("encode"), "Hello world");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.out == join(reference_ids("Hello world")) + "\n");
-  BOOST_TEST(run_command(moelaw("encode"), "").out == "\n");
+  BOOST_TEST(run_command(moelaw_command("encode"), "").out == "\n");
   std::string bytes = "tabs\t\tand \xff\xfe bytes\r\n" + std::string("日本語 😀");
-  auto encoded = run_command(moelaw("encode"), bytes);
-  auto decoded = run_command(moelaw("decode"), encoded.out);
+  auto encoded = run_command(moelaw_command("encode"), bytes);
+  auto decoded = run_command(moelaw_command("decode"), encoded.out);
   BOOST_TEST(decoded.status == 0);
   BOOST_TEST(decoded.out == bytes);
-  r = run_command(moelaw("decode"), "15496 995 50257");
+  r = run_command(moelaw_command("decode"), "15496 995 50257");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("token 3") != std::string::npos);
-  BOOST_TEST(run_command(moelaw("decode"), "15496 x").status == 2);
-  r = run_command(moelaw("encode --tokenizer /nonexistent"), "x");
+  BOOST_TEST(run_command(moelaw_command("decode"), "15496 x").status == 2);
+  r = run_command(moelaw_command("encode --tokenizer /nonexistent"), "x");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("/nonexistent/encoder.json") != std::string::npos);
-  BOOST_TEST(run_command("MOELAW_TOKENIZER_DIR=/nonexistent " + moelaw("encode"), "x").status == 2);
+  BOOST_TEST(run_command("MOELAW_TOKENIZER_DIR=/nonexistent " + moelaw_command("encode"), "x").status == 2);
 }

@@ -20,6 +20,7 @@ int cmd_decode(const Argv& argv);
 int cmd_params(const Argv& argv);
 int cmd_plan(const Argv& argv);
 int cmd_shard_info(const Argv& argv);
+int cmd_tokenize(const Argv& argv);
 int cmd_train(const Argv& argv);
 int cmd_runinfo(const Argv& argv);
 
@@ -28,6 +29,7 @@ inline const Command kCommands[] = {
     {"config", "check a run configuration and print it resolved", cmd_config},
     {"encode", "GPT-2 token ids of the text on stdin", cmd_encode},
     {"decode", "the text of GPT-2 token ids on stdin", cmd_decode},
+    {"tokenize", "tokenize documents into token shards (llm.c layout)", cmd_tokenize},
     {"shard-info", "check token shards and count their tokens and documents", cmd_shard_info},
     {"params", "parameter counts, FLOPs per token and the LR law of a model shape", cmd_params},
     {"train", "train a model (under mpirun for data parallelism)", cmd_train},

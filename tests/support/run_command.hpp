@@ -38,6 +38,6 @@ inline CommandResult run_command(const std::string& command, const std::string& 
   return r;
 }
 
-inline std::string moelaw(const std::string& args) { return std::string(MOELAW_BINARY) + " " + args; }
+inline std::string moelaw_command(const std::string& args) { return std::string(MOELAW_BINARY) + " " + args; }
 
 }  // namespace moelaw::testing
