@@ -1,5 +1,7 @@
 #include "checkpoint/checkpoint_file.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
@@ -105,15 +107,6 @@ void write_array(hid_t file, const std::string& name, const Array<T>& a, hid_t m
   write_attr_i64(set.get(), "crc32", crc_of(a.data.data(), a.data.size() * sizeof(T)));
 }
 
-void fsync_path(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(err));
-}
-
 // Names of every dataset in the file, with their full paths (without the leading '/').
 std::vector<std::string> dataset_names(hid_t file) {
   std::vector<std::string> names;
@@ -129,39 +122,35 @@ std::vector<std::string> dataset_names(hid_t file) {
 
 void write_checkpoint(const std::string& path, const CheckpointData& data) {
   static SilenceHdf5 silence;
-  namespace fs = std::filesystem;
-  fs::path final_path(path);
-  fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
-  std::string tmp = (dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()))).string();
-  auto fail = [&](const std::string& why) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw std::runtime_error("writing checkpoint " + path + " failed: " + why);
-  };
+  // The file is built in memory (HDF5's core driver) and written by us: disk errors are then
+  // ours to report, and HDF5 never holds a half-written file open.
+  std::vector<char> image;
   try {
-    {
-      Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-      require(file.ok(), "cannot create " + tmp);
-      write_attr_i64(file.get(), "format_version", kFormatVersion);
-      write_attr_str(file.get(), "config_toml", data.config_toml);
-      for (const auto& [k, v] : data.integers) write_attr_i64(file.get(), ("int:" + k).c_str(), v);
-      for (const auto& [k, v] : data.reals) write_attr_f64(file.get(), ("real:" + k).c_str(), v);
-      for (const auto& [k, v] : data.strings) write_attr_str(file.get(), ("str:" + k).c_str(), v);
-      for (const auto& [k, a] : data.floats) write_array(file.get(), "f32/" + k, a, H5T_NATIVE_FLOAT);
-      for (const auto& [k, a] : data.doubles) write_array(file.get(), "f64/" + k, a, H5T_NATIVE_DOUBLE);
-      for (const auto& [k, a] : data.int64s) write_array(file.get(), "i64/" + k, a, H5T_NATIVE_INT64);
-      require(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "flushing " + tmp);
-      // Closing writes the last metadata: its failure (disk full, file too large) is an error.
-      require(H5Fclose(file.release()) >= 0, "closing " + tmp + " (disk full or file too large?)");
-    }
-    fsync_path(tmp, O_RDONLY);
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_fapl_core(fapl.get(), 64 << 20, 0);
+    Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+    require(file.ok(), "cannot create an HDF5 image");
+    write_attr_i64(file.get(), "format_version", kFormatVersion);
+    write_attr_str(file.get(), "config_toml", data.config_toml);
+    for (const auto& [k, v] : data.integers) write_attr_i64(file.get(), ("int:" + k).c_str(), v);
+    for (const auto& [k, v] : data.reals) write_attr_f64(file.get(), ("real:" + k).c_str(), v);
+    for (const auto& [k, v] : data.strings) write_attr_str(file.get(), ("str:" + k).c_str(), v);
+    for (const auto& [k, a] : data.floats) write_array(file.get(), "f32/" + k, a, H5T_NATIVE_FLOAT);
+    for (const auto& [k, a] : data.doubles) write_array(file.get(), "f64/" + k, a, H5T_NATIVE_DOUBLE);
+    for (const auto& [k, a] : data.int64s) write_array(file.get(), "i64/" + k, a, H5T_NATIVE_INT64);
+    require(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "flushing the HDF5 image");
+    ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+    require(size > 0, "sizing the HDF5 image");
+    image.resize(static_cast<size_t>(size));
+    require(H5Fget_file_image(file.get(), image.data(), image.size()) == size, "copying the HDF5 image");
   } catch (const std::exception& e) {
-    fail(e.what());
+    throw std::runtime_error("writing checkpoint " + path + " failed: " + e.what());
   }
-  std::error_code ec;
-  fs::rename(tmp, final_path, ec);
-  if (ec) fail("rename: " + ec.message());
-  fsync_path(dir.string(), O_RDONLY | O_DIRECTORY);
+  try {
+    write_file_atomically(path, {std::string_view(image.data(), image.size())});
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("writing checkpoint: ") + e.what());
+  }
 }
 
 CheckpointData read_checkpoint(const std::string& path) {

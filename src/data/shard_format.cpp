@@ -13,57 +13,21 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::data {
 
-namespace {
-
-void write_all(int fd, const void* data, size_t bytes, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    ssize_t n = ::write(fd, p, bytes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("writing " + path + ": " + std::strerror(errno));
-    p += n;
-    bytes -= static_cast<size_t>(n);
-  }
-}
-
-}  // namespace
-
 void write_shard(const std::string& path, const std::vector<uint16_t>& tokens) {
-  namespace fs = std::filesystem;
-  fs::path final_path(path);
-  fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
-  std::string tmp = (dir / ("." + final_path.filename().string() + ".partial-" + std::to_string(getpid()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  try {
-    int32_t header[kShardHeaderInts] = {};
-    header[0] = kShardMagic;
-    header[1] = kShardVersion;
-    if (tokens.size() > static_cast<size_t>(INT32_MAX))
-      throw std::runtime_error(path + ": more than 2^31 tokens do not fit the llm.c header");
-    header[2] = static_cast<int32_t>(tokens.size());
-    write_all(fd, header, sizeof header, tmp);
-    write_all(fd, tokens.data(), tokens.size() * sizeof(uint16_t), tmp);
-    if (::fsync(fd) != 0) throw std::runtime_error("fsync " + tmp + ": " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("finishing " + path + ": " + std::strerror(err));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (tokens.size() > static_cast<size_t>(INT32_MAX))
+    throw std::runtime_error(path + ": more than 2^31 tokens do not fit the llm.c header");
+  int32_t header[kShardHeaderInts] = {};
+  header[0] = kShardMagic;
+  header[1] = kShardVersion;
+  header[2] = static_cast<int32_t>(tokens.size());
+  write_file_atomically(path, {std::string_view(reinterpret_cast<const char*>(header), sizeof header),
+                               std::string_view(reinterpret_cast<const char*>(tokens.data()),
+                                                tokens.size() * sizeof(uint16_t))});
 }
 
 Shard::Shard(const std::string& path) : path_(path) {

@@ -1,5 +1,7 @@
 #include "train/run_dir.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,38 +63,7 @@ bool RunDir::complete() const {
 }
 
 void RunDir::write_file_atomically(const std::string& path, const std::string& content) {
-  fs::path final_path(path);
-  fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
-  std::string tmp = (dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("writing " + path + " failed: " + std::strerror(err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("writing " + path + " failed: " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("renaming " + tmp + ": " + std::strerror(errno));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  moelaw::write_file_atomically(path, {content});
 }
 
 }  // namespace moelaw::train
