@@ -4,6 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <filesystem>
+
+#include <toml++/toml.h>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -112,4 +115,27 @@ BOOST_AUTO_TEST_CASE(command_text_and_errors) {
   BOOST_TEST(run_moelaw("params --d-model 64 --experts 2 --top-k 3").status == 2);
   BOOST_TEST(run_moelaw("params --d-model abc").status == 2);
   BOOST_TEST(run_moelaw("params --d-model 64 --bogus").status == 2);
+}
+
+// Every dense run configuration in experiments/: `moelaw params` gives DESIGN.md's sizes,
+// N_total = N_act = 2·d·V + 13·L·d² (computed here from the file's own values).
+BOOST_AUTO_TEST_CASE(experiment_configs_match_design_formula) {
+  namespace fs = std::filesystem;
+  int checked = 0;
+  for (auto& e : fs::recursive_directory_iterator(std::string(MOELAW_SOURCE_DIR) + "/experiments")) {
+    if (e.path().extension() != ".toml") continue;
+    toml::table t = toml::parse_file(e.path().string());
+    if (!t.contains("model") || !t.contains("train")) continue;  // grids, not run configs
+    if (t["model"]["experts"].value_or<int64_t>(1) != 1) continue;
+    const int64_t d = t["model"]["d_model"].value_or<int64_t>(768);
+    const int64_t L = t["model"]["n_blocks"].value_or<int64_t>(d / 64);
+    const int64_t V = t["model"]["vocab_size"].value_or<int64_t>(50257);
+    const Run r = run_moelaw("params --json --d-model " + std::to_string(d) + " --blocks " + std::to_string(L));
+    BOOST_TEST_REQUIRE(r.status == 0, e.path().string());
+    auto j = nlohmann::json::parse(r.out);
+    BOOST_TEST(j["n_total"].get<int64_t>() == 2 * d * V + 13 * L * d * d, e.path().string());
+    BOOST_TEST(j["n_act"].get<int64_t>() == 2 * d * V + 13 * L * d * d, e.path().string());
+    ++checked;
+  }
+  BOOST_TEST(checked >= 1);
 }
