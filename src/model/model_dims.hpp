@@ -13,6 +13,15 @@ struct ModelDims {
   int64_t head_dim;
   int64_t vocab_size;
   int64_t seq_len;  // the longest sequence the model is asked to run
+  // Mixture of Experts (DESIGN.md): every feed-forward becomes `experts` SwiGLU experts of hidden
+  // size expert_hidden, each token using expert_choices of them. Counts include the split by
+  // granularity G: experts = E·G, expert_choices = k·G, expert_hidden = 3·d_model/G.
+  int64_t experts = 1;
+  int64_t expert_choices = 1;
+  int64_t expert_hidden = 0;
+  double capacity_factor = 1.0, aux_loss_weight = 0.01, z_loss_weight = 0.001;
+
+  bool moe() const { return experts > 1; }
 
   int64_t ffn_hidden() const { return 3 * d_model; }  // SwiGLU hidden size (DESIGN.md)
 

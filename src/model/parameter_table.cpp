@@ -36,6 +36,16 @@ ParameterTable dense_parameter_table(const ModelDims& dims) {
     t.add(block_tensor_name(b, "attn_norm"), {d}, TensorRole::NormGain, d);
     for (const char* w : {"wq", "wk", "wv", "wo"}) t.add(block_tensor_name(b, w), {d, d}, TensorRole::Matrix, d);
     t.add(block_tensor_name(b, "ffn_norm"), {d}, TensorRole::NormGain, d);
+    if (dims.moe()) {
+      // Experts stacked along the first axis: a layout that does not depend on how many ranks
+      // hold them, so checkpoints move between expert-parallel sizes.
+      const int64_t E = dims.experts, h = dims.expert_hidden;
+      t.add(block_tensor_name(b, "router"), {E, d}, TensorRole::Matrix, d);
+      t.add(block_tensor_name(b, "experts_w_gate"), {E, h, d}, TensorRole::Matrix, d);
+      t.add(block_tensor_name(b, "experts_w_up"), {E, h, d}, TensorRole::Matrix, d);
+      t.add(block_tensor_name(b, "experts_w_down"), {E, d, h}, TensorRole::Matrix, h);
+      continue;
+    }
     t.add(block_tensor_name(b, "w_gate"), {f, d}, TensorRole::Matrix, d);
     t.add(block_tensor_name(b, "w_up"), {f, d}, TensorRole::Matrix, d);
     t.add(block_tensor_name(b, "w_down"), {d, f}, TensorRole::Matrix, f);

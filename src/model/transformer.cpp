@@ -48,20 +48,44 @@ struct Transformer<T>::Activations {
 template <typename T>
 struct Transformer<T>::BlockWeights {
   T *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w_gate, *w_up, *w_down;
+  moe::ExpertWeights<T> experts;  // MoE models: the block's router and experts
 };
 
 template <typename T>
 typename Transformer<T>::BlockWeights Transformer<T>::block_weights(T* base, int64_t b) const {
   auto at = [&](const char* name) { return tensor(base, block_tensor_name(b, name)); };
+  if (dims_.moe())
+    return {at("attn_norm"), at("wq"), at("wk"), at("wv"), at("wo"), at("ffn_norm"), nullptr, nullptr, nullptr,
+            {at("router"), at("experts_w_gate"), at("experts_w_up"), at("experts_w_down")}};
   return {at("attn_norm"), at("wq"), at("wk"), at("wv"), at("wo"), at("ffn_norm"),
-          at("w_gate"), at("w_up"), at("w_down")};
+          at("w_gate"), at("w_up"), at("w_down"), {}};
+}
+
+template <typename T>
+void Transformer<T>::reset_moe_stats() {
+  const size_t L = size_t(dims_.n_blocks);
+  moe_stats_ = MoeStats{};
+  if (!dims_.moe()) return;
+  moe_stats_.choices.assign(L, 0);
+  moe_stats_.dropped.assign(L, 0);
+  moe_stats_.load.assign(L, std::vector<int64_t>(size_t(dims_.experts), 0));
+  moe_stats_.aux_loss.assign(L, 0.0);
+  moe_stats_.z_loss.assign(L, 0.0);
 }
 
 template <typename T>
 Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
-                            int64_t max_micro_batch)
+                            int64_t max_micro_batch, parallel::Communicator* expert_group)
     : backend_(backend), dims_(dims), table_(dense_parameter_table(dims)),
       max_micro_batch_(max_micro_batch) {
+  if (dims_.moe())
+    for (int64_t l = 0; l < dims_.n_blocks; ++l)
+      moe_.push_back(std::make_unique<moe::MoeLayer<T>>(
+          backend_,
+          moe::MoeSettings{dims_.d_model, dims_.expert_hidden, dims_.experts, dims_.expert_choices,
+                           dims_.capacity_factor, dims_.aux_loss_weight, dims_.z_loss_weight},
+          expert_group));
+  reset_moe_stats();
   dims_.validate();
   if (max_micro_batch < 1) throw UsageError("model: the micro-batch must hold at least one sequence");
   params_ = DeviceArray<T>(backend_, size_t(table_.total()));
@@ -151,6 +175,21 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
     be.matmul_forward(tmp, s.att.data(), w.wo, N, C, C);
     be.add_forward(s.mid.data(), x, tmp, N * C);
     be.rmsnorm_forward(s.ln2.data(), s.rstd2.data(), s.mid.data(), w.ffn_norm, N, C, kNormEps);
+    if (dims_.moe()) {
+      auto& layer = *moe_[size_t(l)];
+      layer.forward(s.ln2.data(), tmp, w.experts, N, training_);
+      be.add_forward(a.residual[l + 1].data(), s.mid.data(), tmp, N * C);
+      if (training_) {
+        const auto& r = layer.routing();
+        moe_stats_.choices[l] += N * r.choices;
+        moe_stats_.dropped[l] += r.dropped;
+        for (int64_t e = 0; e < r.experts; ++e) moe_stats_.load[l][e] += r.load[e];
+        moe_stats_.aux_loss[l] += r.aux_loss * double(N);
+        moe_stats_.z_loss[l] += r.z_loss * double(N);
+        if (l == 0) moe_stats_.tokens += N;
+      }
+      continue;
+    }
     be.matmul_forward(s.gate.data(), s.ln2.data(), w.w_gate, N, C, F);
     be.matmul_forward(s.up.data(), s.ln2.data(), w.w_up, N, C, F);
     be.swiglu_forward(s.h.data(), s.gate.data(), s.up.data(), N, F);
@@ -195,6 +234,13 @@ void Transformer<T>::backward(double loss_scale) {
     const auto w = block_weights(P, l);
     const auto dw = block_weights(G, l);
     auto& s = a.blocks[l];
+    if (dims_.moe()) {
+      // Expert branch: residual[l+1] = mid + MoE(ln2).
+      clear(a.dln, N * C);
+      moe_[size_t(l)]->backward(a.dres.data(), a.dln.data(), w.experts, dw.experts, loss_scale);
+      be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm,
+                          s.rstd2.data(), N, C);
+    } else {
     // Feed-forward branch: residual[l+1] = mid + W_down·(silu(W_gate·ln2) ⊙ W_up·ln2).
     clear(a.dh, N * F);
     be.matmul_backward(a.dh.data(), dw.w_down, a.dres.data(), s.h.data(), w.w_down, N, F, C);
@@ -206,6 +252,7 @@ void Transformer<T>::backward(double loss_scale) {
     be.matmul_backward(a.dln.data(), dw.w_up, a.dup.data(), s.ln2.data(), w.w_up, N, C, F);
     be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm,
                         s.rstd2.data(), N, C);
+    }
     // Attention branch: mid = residual[l] + W_o·attention(rope(W_q·ln1), rope(W_k·ln1), W_v·ln1).
     clear(a.datt, N * C);
     be.matmul_backward(a.datt.data(), dw.wo, a.dres.data(), s.att.data(), w.wo, N, C, C);
@@ -250,6 +297,11 @@ LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* t
 template <typename T>
 LossSum Transformer<T>::evaluate(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t) {
   LossSum total;
+  training_ = false;  // dropless routing, no statistics
+  struct Restore {
+    bool& flag;
+    ~Restore() { flag = true; }
+  } restore{training_};
   for (int64_t start = 0; start < B; start += max_micro_batch_) {
     const int64_t b = std::min(max_micro_batch_, B - start);
     const LossSum part = forward(tokens + start * t, targets + start * t, b, t);

@@ -14,6 +14,8 @@
 #include "backend/backend.hpp"
 #include "model/model_dims.hpp"
 #include "model/parameter_table.hpp"
+#include "moe/moe_layer.hpp"
+#include "parallel/communicator.hpp"
 
 namespace moelaw::model {
 
@@ -24,10 +26,20 @@ struct LossSum {
   double mean() const { return count ? sum / double(count) : 0.0; }
 };
 
+// Routing statistics of the MoE layers over the training forwards since the last reset.
+struct MoeStats {
+  int64_t tokens = 0;                       // tokens routed (per layer)
+  std::vector<int64_t> choices, dropped;    // per layer: choices made, choices over capacity
+  std::vector<std::vector<int64_t>> load;   // per layer and expert: choices before capacity
+  std::vector<double> aux_loss, z_loss;     // per layer: token-weighted sums (divide by tokens)
+};
+
 template <typename T>
 class Transformer {
  public:
-  Transformer(backend::Backend<T>& backend, const ModelDims& dims, int64_t max_micro_batch);
+  // expert_group: the ranks that share this rank's tokens' experts (MoE models); null = all here.
+  Transformer(backend::Backend<T>& backend, const ModelDims& dims, int64_t max_micro_batch,
+              parallel::Communicator* expert_group = nullptr);
   ~Transformer();
   Transformer(const Transformer&) = delete;
   Transformer& operator=(const Transformer&) = delete;
@@ -59,6 +71,10 @@ class Transformer {
   // The mean loss over a whole batch of B sequences (any B), run as micro-batches; adds the
   // gradient of that mean into the gradients. Call zero_grad() first for a fresh gradient.
   LossSum forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);
+  // MoE routing statistics of training forwards (capacity applied); evaluation is dropless.
+  const MoeStats& moe_stats() const { return moe_stats_; }
+  void reset_moe_stats();
+
   // The same loss without gradients (evaluation).
   LossSum evaluate(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);
 
@@ -75,6 +91,9 @@ class Transformer {
   backend::DeviceArray<T> params_, grads_;
   std::unique_ptr<Activations> acts_;
   int64_t last_b_ = 0, last_t_ = 0;  // shape of the last forward, 0 when consumed
+  bool training_ = true;             // capacity and statistics (forward_backward) or not (evaluate)
+  std::vector<std::unique_ptr<moe::MoeLayer<T>>> moe_;  // one per block for MoE models
+  MoeStats moe_stats_;
 };
 
 }  // namespace moelaw::model

@@ -24,6 +24,8 @@ class Communicator {
   virtual std::vector<float> alltoallv(const std::vector<float>& send,
                                        const std::vector<int64_t>& send_counts,
                                        std::vector<int64_t>& recv_counts) = 0;
+  // Fixed-size all-to-all of integers: `per_rank` values to each rank, the same from each.
+  virtual std::vector<int64_t> alltoall(const std::vector<int64_t>& send, int64_t per_rank) = 0;
   virtual void barrier() = 0;
   // Ranks with the same color form a sub-communicator, ordered by key.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;

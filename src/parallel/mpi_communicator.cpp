@@ -116,6 +116,16 @@ std::vector<float> MpiCommunicator::alltoallv(const std::vector<float>& send,
   return recv;
 }
 
+std::vector<int64_t> MpiCommunicator::alltoall(const std::vector<int64_t>& send, int64_t per_rank) {
+  if (static_cast<int64_t>(send.size()) != per_rank * size_ || per_rank > INT_MAX)
+    throw std::logic_error("alltoall: per_rank values for each rank expected");
+  std::vector<int64_t> recv(send.size());
+  check(MPI_Alltoall(send.data(), static_cast<int>(per_rank), MPI_INT64_T, recv.data(), static_cast<int>(per_rank),
+                     MPI_INT64_T, comm_),
+        "MPI_Alltoall");
+  return recv;
+}
+
 void MpiCommunicator::barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {

@@ -23,6 +23,7 @@ class MpiCommunicator final : public Communicator {
   std::vector<uint8_t> allgather(const void* data, size_t bytes) override;
   std::vector<float> alltoallv(const std::vector<float>& send, const std::vector<int64_t>& send_counts,
                                std::vector<int64_t>& recv_counts) override;
+  std::vector<int64_t> alltoall(const std::vector<int64_t>& send, int64_t per_rank) override;
   void barrier() override;
   std::unique_ptr<Communicator> split(int color, int key) override;
 

@@ -84,9 +84,18 @@ class Trainer {
         schedule_{0, cfg.train.tokens, cfg.train.warmup_tokens, cfg.train.decay_fraction,
                   cfg.train.batch_ramp_tokens, cfg.train.batch_ramp_sizes, cfg.model.seq_len} {
     schedule_.peak_lr = cfg.train.lr_auto ? counts_.lr : cfg.train.lr;
-    if (cfg.model.experts > 1)
-      throw UsageError("model.experts = " + std::to_string(cfg.model.experts) +
-                       ": Mixture-of-Experts layers are not built yet; train dense models (experts = 1)");
+    if (cfg.model.experts > 1) {
+      // Ranks sharing experts exchange tokens in every MoE layer, so each must run the same
+      // micro-batches: every step's sequences split evenly over the ranks.
+      for (int64_t size : cfg.train.batch_ramp_sizes)
+        if ((size / cfg.model.seq_len) % world.size() != 0)
+          throw UsageError("train.batch_ramp_sizes: " + std::to_string(size / cfg.model.seq_len) +
+                           " sequences per step do not split evenly over " + std::to_string(world.size()) +
+                           " ranks, which an MoE model needs (rank " + std::to_string(world.rank()) + ")");
+      if (cfg.train.tokens % (cfg.model.seq_len * world.size()) != 0)
+        throw UsageError("train.tokens must be a multiple of seq_len x ranks for an MoE model");
+      expert_group_ = world.split(static_cast<int>(world.rank() / cfg.parallel.expert), world.rank());
+    }
     if (cfg.train.backend == "cuda")
       throw UsageError("train.backend = \"cuda\": this build trains on the CPU backend only");
   }
@@ -125,9 +134,10 @@ class Trainer {
       if (lead && (progress_.step % t.log_interval_steps == 0 || last || progress_.step == 1)) {
         double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
         double rate = static_cast<double>(progress_.tokens - tokens_at_start) / std::max(elapsed, 1e-9);
-        std::printf("step %6lld | tokens %12lld/%lld | loss %.6f | lr %.3e | grad norm %.3f | %.0f tok/s | ETA %s\n",
+        std::string moe = dims_.moe() ? " | dropped " + std::to_string(100.0 * last_dropped_fraction_).substr(0, 5) + "%" : "";
+        std::printf("step %6lld | tokens %12lld/%lld | loss %.6f | lr %.3e | grad norm %.3f%s | %.0f tok/s | ETA %s\n",
                     static_cast<long long>(progress_.step), static_cast<long long>(progress_.tokens),
-                    static_cast<long long>(t.tokens), loss, lr, norm, rate,
+                    static_cast<long long>(t.tokens), loss, lr, norm, moe.c_str(), rate,
                     format_duration(static_cast<double>(t.tokens - progress_.tokens) / rate).c_str());
         std::fflush(stdout);
       }
@@ -164,6 +174,11 @@ class Trainer {
                                                     static_cast<uint64_t>(cfg_.train.seed), true);
     val_ = std::make_unique<data::SequenceStream>(val_files, cfg_.model.seq_len, 0, false);
     eval_sequences_ = std::clamp<int64_t>(cfg_.train.eval_tokens / cfg_.model.seq_len, 1, val_->windows());
+    if (cfg_.model.experts > 1) {  // evenly split over the ranks (see the constructor)
+      eval_sequences_ -= eval_sequences_ % world_.size();
+      if (eval_sequences_ == 0)
+        throw UsageError("data.val: fewer held-out sequences than ranks (rank " + std::to_string(world_.rank()) + ")");
+    }
   }
 
   void build_model() {
@@ -172,7 +187,8 @@ class Trainer {
     for (int64_t size : cfg_.train.batch_ramp_sizes) max_sequences = std::max(max_sequences, size / cfg_.model.seq_len);
     const int64_t per_rank = (max_sequences + world_.size() - 1) / world_.size();
     const int64_t micro = cfg_.train.micro_batch > 0 ? cfg_.train.micro_batch : std::min<int64_t>(per_rank, 8);
-    model_ = std::make_unique<model::Transformer<float>>(*backend_, dims_, std::max<int64_t>(1, micro));
+    model_ = std::make_unique<model::Transformer<float>>(*backend_, dims_, std::max<int64_t>(1, micro),
+                                                         expert_group_.get());
     optimizer_ = std::make_unique<AdamW>(*backend_, model_->table(),
                                          AdamWSettings{cfg_.train.beta1, cfg_.train.beta2, cfg_.train.eps,
                                                        cfg_.train.weight_decay});
@@ -263,6 +279,7 @@ class Trainer {
     split_inputs_targets(count);
 
     model_->zero_grad();
+    model_->reset_moe_stats();
     model::LossSum local;
     if (count > 0) local = model_->forward_backward(inputs_.data(), targets_.data(), count, T);
     double sums[2] = {local.sum, static_cast<double>(local.count)};
@@ -281,7 +298,38 @@ class Trainer {
     progress_.step += 1;
     progress_.tokens += step_tokens;
     progress_.cursor += sequences;
+    if (dims_.moe()) record_moe_stats();
     return {sums[0] / sums[1], lr, norm};
+  }
+
+  // Per-layer dropped fraction, per-expert load and the auxiliary losses of the step, over all ranks.
+  void record_moe_stats() {
+    const auto& st = model_->moe_stats();
+    const size_t L = st.choices.size(), E = static_cast<size_t>(dims_.experts);
+    std::vector<double> v;
+    v.push_back(static_cast<double>(st.tokens));
+    for (size_t l = 0; l < L; ++l) {
+      v.push_back(static_cast<double>(st.choices[l]));
+      v.push_back(static_cast<double>(st.dropped[l]));
+      v.push_back(st.aux_loss[l]);
+      v.push_back(st.z_loss[l]);
+      for (size_t e = 0; e < E; ++e) v.push_back(static_cast<double>(st.load[l][e]));
+    }
+    world_.allreduce_sum(v.data(), v.size());
+    const double tokens = v[0];
+    size_t at = 1;
+    double dropped_total = 0, choices_total = 0;
+    for (size_t l = 0; l < L; ++l) {
+      const std::string p = "moe/layer" + std::to_string(l) + "/";
+      const double choices = v[at++], dropped = v[at++], aux = v[at++], z = v[at++];
+      metrics_.series[p + "dropped_fraction"].push_back(dropped / choices);
+      metrics_.series[p + "aux_loss"].push_back(aux / tokens);
+      metrics_.series[p + "z_loss"].push_back(z / tokens);
+      for (size_t e = 0; e < E; ++e) metrics_.series[p + "load/expert" + std::to_string(e)].push_back(v[at++] / choices);
+      dropped_total += dropped;
+      choices_total += choices;
+    }
+    last_dropped_fraction_ = dropped_total / choices_total;
   }
 
   void split_inputs_targets(int64_t count) {
@@ -416,6 +464,8 @@ class Trainer {
   MetricsLog metrics_;
   std::string branched_from_;
   std::vector<int32_t> batch_, inputs_, targets_;
+  std::unique_ptr<parallel::Communicator> expert_group_;  // MoE: ranks that split the experts
+  double last_dropped_fraction_ = 0;
 };
 
 }  // namespace

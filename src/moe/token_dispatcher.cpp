@@ -1,0 +1,69 @@
+#include "moe/token_dispatcher.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace moelaw::moe {
+
+TokenDispatcher::TokenDispatcher(parallel::Communicator* group, int64_t experts) : group_(group), experts_(experts) {
+  if (group_) {
+    ranks_ = group_->size();
+    rank_ = group_->rank();
+  }
+  if (experts_ % ranks_ != 0)
+    throw std::invalid_argument(std::to_string(experts_) + " experts do not split over " + std::to_string(ranks_) +
+                                " expert-parallel ranks");
+}
+
+void TokenDispatcher::plan(const std::vector<int64_t>& kept) {
+  const int64_t per = experts_per_rank();
+  send_rows_per_rank_.assign(static_cast<size_t>(ranks_), 0);
+  for (int64_t e = 0; e < experts_; ++e) send_rows_per_rank_[e / per] += kept[e];
+  if (ranks_ == 1) {
+    recv_counts_ = kept;
+  } else {
+    // kept is laid out by destination then local expert: exactly the all-to-all's layout.
+    recv_counts_ = group_->alltoall(kept, per);
+  }
+  recv_rows_per_rank_.assign(static_cast<size_t>(ranks_), 0);
+  recv_rows_ = 0;
+  for (int64_t s = 0; s < ranks_; ++s)
+    for (int64_t j = 0; j < per; ++j) {
+      recv_rows_per_rank_[s] += recv_counts_[s * per + j];
+      recv_rows_ += recv_counts_[s * per + j];
+    }
+}
+
+template <typename T>
+std::vector<T> TokenDispatcher::exchange(const std::vector<T>& rows, const std::vector<int64_t>& send_rows,
+                                         const std::vector<int64_t>& recv_rows, int64_t width) {
+  if (ranks_ == 1) return rows;
+  if constexpr (std::is_same_v<T, float>) {
+    std::vector<int64_t> send_counts(send_rows.size()), recv_counts;
+    for (size_t r = 0; r < send_rows.size(); ++r) send_counts[r] = send_rows[r] * width;
+    auto out = group_->alltoallv(rows, send_counts, recv_counts);
+    for (size_t r = 0; r < recv_rows.size(); ++r)
+      if (recv_counts[r] != recv_rows[r] * width) throw std::runtime_error("expert all-to-all: row counts disagree");
+    return out;
+  } else {
+    throw std::logic_error("expert parallelism over ranks exchanges float32 rows only");
+  }
+}
+
+template <typename T>
+std::vector<T> TokenDispatcher::forward(const std::vector<T>& send, int64_t width) {
+  return exchange(send, send_rows_per_rank_, recv_rows_per_rank_, width);
+}
+
+template <typename T>
+std::vector<T> TokenDispatcher::reverse(const std::vector<T>& back, int64_t width) {
+  return exchange(back, recv_rows_per_rank_, send_rows_per_rank_, width);
+}
+
+template std::vector<float> TokenDispatcher::forward<float>(const std::vector<float>&, int64_t);
+template std::vector<float> TokenDispatcher::reverse<float>(const std::vector<float>&, int64_t);
+template std::vector<double> TokenDispatcher::forward<double>(const std::vector<double>&, int64_t);
+template std::vector<double> TokenDispatcher::reverse<double>(const std::vector<double>&, int64_t);
+
+}  // namespace moelaw::moe
