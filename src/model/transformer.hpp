@@ -74,6 +74,12 @@ class Transformer {
   // MoE routing statistics of training forwards (capacity applied); evaluation is dropless.
   const MoeStats& moe_stats() const { return moe_stats_; }
   void reset_moe_stats();
+  // Wall time the MoE layers spent in all-to-all exchanges since construction, in seconds.
+  double moe_exchange_seconds() const {
+    double s = 0;
+    for (const auto& m : moe_) s += m->exchange_seconds();
+    return s;
+  }
 
   // The same loss without gradients (evaluation).
   LossSum evaluate(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);

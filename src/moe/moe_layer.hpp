@@ -38,6 +38,7 @@ class MoeLayer {
 
   const Routing<T>& routing() const { return routing_; }
   const MoeSettings& settings() const { return s_; }
+  double exchange_seconds() const { return dispatcher_.exchange_seconds(); }
 
  private:
   void gather_by_expert(const std::vector<T>& received, std::vector<T>& by_expert) const;

@@ -1,5 +1,6 @@
 #include "moe/token_dispatcher.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -24,7 +25,9 @@ void TokenDispatcher::plan(const std::vector<int64_t>& kept) {
     recv_counts_ = kept;
   } else {
     // kept is laid out by destination then local expert: exactly the all-to-all's layout.
+    const auto t0 = std::chrono::steady_clock::now();
     recv_counts_ = group_->alltoall(kept, per);
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   recv_rows_per_rank_.assign(static_cast<size_t>(ranks_), 0);
   recv_rows_ = 0;
@@ -40,9 +43,11 @@ std::vector<T> TokenDispatcher::exchange(const std::vector<T>& rows, const std::
                                          const std::vector<int64_t>& recv_rows, int64_t width) {
   if (ranks_ == 1) return rows;
   if constexpr (std::is_same_v<T, float>) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<int64_t> send_counts(send_rows.size()), recv_counts;
     for (size_t r = 0; r < send_rows.size(); ++r) send_counts[r] = send_rows[r] * width;
     auto out = group_->alltoallv(rows, send_counts, recv_counts);
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (size_t r = 0; r < recv_rows.size(); ++r)
       if (recv_counts[r] != recv_rows[r] * width) throw std::runtime_error("expert all-to-all: row counts disagree");
     return out;

@@ -26,6 +26,8 @@ class TokenDispatcher {
   // expert j.
   void plan(const std::vector<int64_t>& kept);
   const std::vector<int64_t>& received_counts() const { return recv_counts_; }
+  // Wall time spent in the exchanges (counts and rows) since construction, in seconds.
+  double exchange_seconds() const { return seconds_; }
   int64_t received_rows() const { return recv_rows_; }
 
   // Rows of `width` values: send (in send order) -> received (in receive order), and back.
@@ -43,6 +45,7 @@ class TokenDispatcher {
   int64_t experts_, ranks_ = 1, rank_ = 0;
   std::vector<int64_t> send_rows_per_rank_, recv_rows_per_rank_, recv_counts_;
   int64_t recv_rows_ = 0;
+  double seconds_ = 0;
 };
 
 }  // namespace moelaw::moe

@@ -162,6 +162,11 @@ class Trainer {
       write_summary(final_loss);
       std::printf("done: %lld steps, %lld tokens, held-out loss %.6f\n", static_cast<long long>(progress_.step),
                   static_cast<long long>(progress_.tokens), final_loss);
+      if (dims_.moe() && world_.size() > 1) {
+        double total = std::chrono::duration<double>(Clock::now() - started).count();
+        std::printf("expert all-to-all: %.2f s of %.2f s on rank 0 (%.1f%%)\n", model_->moe_exchange_seconds(), total,
+                    100.0 * model_->moe_exchange_seconds() / total);
+      }
     }
     return kExitOk;
   }
