@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
@@ -26,7 +27,8 @@ std::string format_tokens(double t) {
   char buf[64];
   const char* unit = "";
   double v = t;
-  if (t >= 1e9) { v = t / 1e9; unit = "B"; }
+  if (t >= 1e12) { v = t / 1e12; unit = "T"; }
+  else if (t >= 1e9) { v = t / 1e9; unit = "B"; }
   else if (t >= 1e6) { v = t / 1e6; unit = "M"; }
   else if (t >= 1e3) { v = t / 1e3; unit = "K"; }
   std::snprintf(buf, sizeof buf, "%.3g%s", v, unit);
@@ -42,7 +44,9 @@ Plan make_plan(const Experiment& exp) {
     model_settings.push_back(setting("model.experts", m.experts));
     model_settings.push_back(setting("model.top_k", m.top_k));
     model_settings.push_back(setting("model.granularity", m.granularity));
-    model_settings.push_back(setting("parallel.expert", exp.resources.expert_parallel));
+    // Expert parallelism as requested where the experts split that way, else the largest size
+    // that divides both (dense models: 1).
+    model_settings.push_back(setting("parallel.expert", std::gcd(exp.resources.expert_parallel, m.experts * m.granularity)));
     std::vector<std::string> origins(exp.run_settings.size(), exp.path + " [run]");
     origins.resize(model_settings.size(), exp.path + ":" + std::to_string(m.line) + " [[models]] " + m.name);
 

@@ -125,3 +125,18 @@ BOOST_AUTO_TEST_CASE(cli_json) {
   BOOST_TEST(j["runs"][1]["init_from"] == j["runs"][0]["name"]);
   BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw_command("plan /nonexistent.toml")).status == 2);
 }
+
+BOOST_AUTO_TEST_CASE(published_joint_law_grid) {
+  auto plan = make_plan(load_experiment(std::string(MOELAW_SOURCE_DIR) + "/experiments/published/joint-law.toml"));
+  // 8 widths x 6 expert counts, each a trunk and 3 cooldowns.
+  BOOST_TEST(plan.runs.size() == 8u * 6u * 4u);
+  for (const auto& r : plan.runs) {
+    const double d = static_cast<double>(std::stoll(r.model.substr(1, r.model.find('-') - 1)));
+    const double L = d / 64, V = 50257, E = static_cast<double>(r.experts);
+    BOOST_TEST(r.n_total == 2 * d * V + (4 + 9 * E) * L * d * d);  // DESIGN.md's shape rule and counts
+    BOOST_TEST(r.n_act == 2 * d * V + 13 * L * d * d);
+    BOOST_TEST(r.lr == std::exp(8.39 - 0.81 * std::log(13 * L * d * d) - 0.25 * std::log(E)),
+               boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(format_tokens(8.86e12) == "8.86T");
+}
