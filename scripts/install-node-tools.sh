@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the reference tokenizer (js-tiktoken, npm) into .cache/node for fixture scripts and the
-# tokenizer benchmark. Not needed to build or test: the fixtures it makes are committed.
+# Installs the node packages that tests/tools and bench/ use into .cache/node (git-ignored):
+# js-tiktoken, an independent GPT-2 tokenizer, to make fixtures and to compare speed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-[ -d "$here/.cache/node/node_modules/js-tiktoken" ] ||
-  npm install --silent --no-audit --no-fund --prefix "$here/.cache/node" js-tiktoken@1.0.21 >/dev/null
-echo "$here/.cache/node/node_modules"
+version=1.0.21
+dest="$here/.cache/node"
+if [ -f "$dest/node_modules/js-tiktoken/package.json" ] &&
+   grep -q "\"version\": \"$version\"" "$dest/node_modules/js-tiktoken/package.json"; then
+  echo "node tools: js-tiktoken@$version already in $dest"
+  exit 0
+fi
+mkdir -p "$dest"
+npm install --silent --no-audit --no-fund --prefix "$dest" "js-tiktoken@$version"
+echo "node tools: js-tiktoken@$version installed in $dest"

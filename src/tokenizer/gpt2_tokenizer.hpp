@@ -1,5 +1,10 @@
 #pragma once
 // GPT-2's byte-level BPE tokenizer, exact: the same ids as OpenAI's encoder on any input.
+//
+// Invalid UTF-8 (which GPT-2's Python encoder cannot be given): the input splits into maximal
+// valid-UTF-8 stretches, each encoded exactly as if it were the whole text, and maximal runs of
+// invalid bytes, each one pre-token of its own, BPE-merged byte-level. So decode(encode(x)) == x
+// for every byte string, and valid text is never affected. Details: pretokenizer.hpp.
 #include <cstdint>
 #include <memory>
 #include <optional>

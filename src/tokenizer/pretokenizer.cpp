@@ -1,6 +1,6 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer/pretokenizer.hpp"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include <memory>
@@ -8,74 +8,58 @@
 #include <string>
 
 namespace moelaw::tokenizer {
-
 namespace {
 
-// JavaScript's \s (see the header).
-#define MOELAW_WS "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}"
+// Unicode White_Space: the \s of GPT-2's Python `regex` (see the header).
+#define MOELAW_WS "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
 constexpr const char* kPattern =
-    "'s|'t|'re|'ve|'m|'ll|'d"
-    "| ?\\p{L}+"
-    "| ?\\p{N}+"
-    "| ?[^" MOELAW_WS "\\p{L}\\p{N}]+"
-    "|[" MOELAW_WS "]+(?![^" MOELAW_WS "])"
-    "|[" MOELAW_WS "]+";
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" MOELAW_WS "\\p{L}\\p{N}]+"
+    "|[" MOELAW_WS "]+(?![^" MOELAW_WS "])|[" MOELAW_WS "]+";
 #undef MOELAW_WS
 
-pcre2_code* as_code(void* p) { return static_cast<pcre2_code*>(p); }
-
-// Match data is per thread so that one PreTokenizer serves many threads.
-struct MatchData {
-  pcre2_match_data* data = nullptr;
-  const void* owner = nullptr;
-  ~MatchData() {
-    if (data) pcre2_match_data_free(data);
-  }
+struct MatchDataDeleter {
+  void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
 };
+
+// One match-data block per thread: it only holds the offsets of the last match.
+pcre2_match_data* thread_match_data() {
+  thread_local std::unique_ptr<pcre2_match_data, MatchDataDeleter> data(pcre2_match_data_create(1, nullptr));
+  return data.get();
+}
 
 }  // namespace
 
-PreTokenizer::PreTokenizer() {
+Pretokenizer::Pretokenizer() {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kPattern), PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
-  if (!code) {
+  code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kPattern), PCRE2_ZERO_TERMINATED,
+                        PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
+  if (!code_) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
-    throw std::runtime_error("compiling GPT-2's pattern: " + std::string(reinterpret_cast<char*>(message)));
+    throw std::logic_error("GPT-2 pattern does not compile at " + std::to_string(offset) + ": " +
+                           reinterpret_cast<const char*>(message));
   }
-  // JIT is an optimisation: without it (some platforms) matching still works, just slower.
-  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-  code_ = code;
+  jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;  // without JIT: slower, same result
 }
 
-PreTokenizer::~PreTokenizer() { pcre2_code_free(as_code(code_)); }
+Pretokenizer::~Pretokenizer() { pcre2_code_free(code_); }
 
-void PreTokenizer::split(std::string_view text, std::vector<Piece>& pieces) const {
-  thread_local MatchData md;
-  if (md.owner != this) {
-    if (md.data) pcre2_match_data_free(md.data);
-    md.data = pcre2_match_data_create_from_pattern(as_code(code_), nullptr);
-    md.owner = this;
+bool Pretokenizer::next_match(std::string_view text, size_t from, size_t& start, size_t& end) const {
+  pcre2_match_data* md = thread_match_data();
+  auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  int rc = jit_ ? pcre2_jit_match(code_, subject, text.size(), from, 0, md, nullptr)
+                : pcre2_match(code_, subject, text.size(), from, 0, md, nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(rc, message, sizeof message);
+    throw std::runtime_error(std::string("pre-tokenizer: ") + reinterpret_cast<const char*>(message));
   }
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  size_t at = 0;
-  while (at < text.size()) {
-    int rc = pcre2_match(as_code(code_), subject, text.size(), at, 0, md.data, nullptr);
-    size_t start = text.size(), end = text.size();
-    if (rc > 0) {
-      PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
-      start = ov[0];
-      end = ov[1];
-    } else if (rc != PCRE2_ERROR_NOMATCH) {
-      throw std::runtime_error("pre-tokenization failed with PCRE2 error " + std::to_string(rc));
-    }
-    if (start > at) pieces.push_back({at, start - at});  // bytes no class matches: invalid UTF-8
-    if (end == start && start < text.size()) end = start + 1;  // no pattern item matches empty; be safe
-    if (end > start) pieces.push_back({start, end - start});
-    at = end;
-  }
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+  start = ov[0];
+  end = ov[1];
+  return true;
 }
 
 }  // namespace moelaw::tokenizer

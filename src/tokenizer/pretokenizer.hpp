@@ -1,38 +1,50 @@
 #pragma once
-// GPT-2's pre-tokenization: text is cut into pieces by
+// GPT-2's pre-tokenization: the text is cut into pieces by OpenAI's regular expression
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// (case-sensitive contractions, Unicode letter and number classes, and the look-ahead that leaves
-// the last space of a run to the next word), through PCRE2 with its JIT compiler.
+// and each piece is then merged by BPE on its own. Matching is PCRE2 with JIT, in UTF + UCP mode.
 //
-// \s is JavaScript's whitespace set, as in the reference tokenizers this is tested against
-// (gpt-3-encoder, js-tiktoken): Unicode White_Space less U+0085, plus U+FEFF.
+// \s is spelled out as Unicode's White_Space set, which is what GPT-2's Python `regex` and
+// OpenAI's tiktoken use: it includes U+0085 and excludes U+FEFF (JavaScript's \s, and so
+// js-tiktoken, is the other way round on these two; PCRE2's own \s leaves out U+0085).
 //
-// Invalid UTF-8: a byte sequence that is not valid UTF-8 cannot match any class, so each maximal
-// run of such bytes becomes a piece of its own (encoded byte-level by BPE). Valid text on either
-// side is cut exactly as it would be on its own, and every byte is kept, so decoding gives back
-// the input byte for byte.
-#include <cstddef>
+// Invalid UTF-8 (stray continuation bytes, overlong forms, surrogates, truncated sequences,
+// code points above U+10FFFF): the regex never matches such bytes, so the text falls into
+// maximal valid stretches, each pre-tokenized exactly as if it were the whole text, and maximal
+// runs of invalid bytes, each of which is one piece of its own, BPE-merged like any other.
+// Every byte lands in exactly one piece, so decode(encode(x)) == x for any byte string.
 #include <string_view>
-#include <vector>
+
+struct pcre2_real_code_8;
 
 namespace moelaw::tokenizer {
 
-struct Piece {
-  size_t offset, length;
-};
-
-class PreTokenizer {
+class Pretokenizer {
  public:
-  PreTokenizer();
-  ~PreTokenizer();
-  PreTokenizer(const PreTokenizer&) = delete;
-  PreTokenizer& operator=(const PreTokenizer&) = delete;
+  Pretokenizer();
+  ~Pretokenizer();
+  Pretokenizer(const Pretokenizer&) = delete;
+  Pretokenizer& operator=(const Pretokenizer&) = delete;
 
-  // Appends the pieces of text, in order; together they cover every byte. Thread-safe.
-  void split(std::string_view text, std::vector<Piece>& pieces) const;
+  // Calls visit(piece) for each piece in order; the pieces tile `text` exactly.
+  // Const and thread-safe (each thread matches with its own match data).
+  template <class Visit>
+  void for_each_piece(std::string_view text, Visit&& visit) const {
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t start = 0, end = 0;
+      if (!next_match(text, pos, start, end)) start = end = text.size();
+      if (start > pos) visit(text.substr(pos, start - pos));  // a run the regex cannot match
+      if (end > start) visit(text.substr(start, end - start));
+      pos = end;
+    }
+  }
 
  private:
-  void* code_;  // pcre2_code_8*
+  // The first match at or after `from`: [start, end). False when there is none.
+  bool next_match(std::string_view text, size_t from, size_t& start, size_t& end) const;
+
+  pcre2_real_code_8* code_ = nullptr;
+  bool jit_ = false;
 };
 
 }  // namespace moelaw::tokenizer
