@@ -26,11 +26,12 @@ ceres::GradientProblemSolver::Options solver_options(const FitOptions& o) {
   ceres::GradientProblemSolver::Options opt;
   opt.line_search_direction_type = ceres::LBFGS;
   opt.max_num_iterations = o.max_iterations;
-  // The Huber objectives are small (Chinchilla's optimum is ~1e-3) and flat near the optimum:
-  // tolerances tight enough that the best start lands on the optimum to many digits.
-  opt.function_tolerance = 1e-12;
-  opt.gradient_tolerance = 1e-12;
-  opt.parameter_tolerance = 1e-12;
+  // Relative tolerances: the best start still lands on the optimum to ~8 digits (Chinchilla's
+  // objective matches the replication's 0.0010182740), while the thousands of starts that head
+  // for worse optima stop early; 1e-12 costs the joint fit about half again as many steps.
+  opt.function_tolerance = o.tolerance;
+  opt.parameter_tolerance = o.tolerance;
+  opt.gradient_tolerance = o.tolerance * 1e-2;
   opt.logging_type = ceres::SILENT;
   return opt;
 }

@@ -31,6 +31,7 @@ struct FitOptions {
   double huber_delta = 1e-3;
   unsigned threads = 0;        // 0: all cores
   int max_iterations = 1000;   // per start
+  double tolerance = 1e-8;     // Ceres's function and parameter tolerances
 };
 
 struct FitResult {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "analysis/joint_objective.hpp"
 #include "analysis/laws.hpp"
 #include "analysis/objective.hpp"
 #include "common/errors.hpp"
@@ -79,6 +80,10 @@ class Joint final : public LawBase<JointLaw> {
     return p;
   }
   double default_huber_delta() const override { return 0.01; }
+  std::unique_ptr<ceres::FirstOrderFunction> objective(const std::vector<Sample>& samples,
+                                                       double delta) const override {
+    return std::make_unique<JointObjective>(samples, delta);  // hand gradient: the hot fit
+  }
   Coefficients coefficients(const double* p) const override {
     double e_start = std::exp(p[8]);
     return {{"a", std::exp(p[0])}, {"alpha", p[1]}, {"delta", p[2]},         {"gamma", p[3]},

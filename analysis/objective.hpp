@@ -41,6 +41,8 @@ class HuberObjective final : public ceres::FirstOrderFunction {
         g -= (s.weight * rho[1] * r) * pred.v;  // d/dp ½ρ(r²) = ρ'(r²)·r·dr/dp, dr/dp = −dL̂/dp
       }
       for (int k = 0; k < K; ++k) gradient[k] = g[k];
+      // Ceres's Wolfe search aborts on a valid value with an invalid gradient: report both or none.
+      if (!g.allFinite()) return false;
     }
     *cost = total;
     // A start far from any sensible region can overflow; Ceres then shortens the step.
