@@ -18,6 +18,9 @@ int cmd_config(const Argv& argv);
 int cmd_params(const Argv& argv);
 int cmd_plan(const Argv& argv);
 int cmd_runinfo(const Argv& argv);
+int cmd_collect(const Argv& argv);
+int cmd_fit(const Argv& argv);
+int cmd_optimal(const Argv& argv);
 
 // The table `moelaw --help` lists, in this order.
 inline const Command kCommands[] = {
@@ -25,6 +28,9 @@ inline const Command kCommands[] = {
     {"params", "parameter counts, FLOPs per token and the LR law of a model shape", cmd_params},
     {"runinfo", "what a run has done: steps, tokens, losses", cmd_runinfo},
     {"plan", "expand an experiment grid into runs with checkpoint reuse", cmd_plan},
+    {"collect", "gather the summaries of finished runs into a runs table (CSV)", cmd_collect},
+    {"fit", "fit a scaling law to a runs table: coefficients, tables, plots", cmd_fit},
+    {"optimal", "compute-, memory- and inference-optimal configurations from a fitted law", cmd_optimal},
 };
 
 }  // namespace moelaw::cli
