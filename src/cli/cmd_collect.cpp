@@ -28,13 +28,8 @@ const std::vector<std::string> kColumns = {"run_id", "n_act", "n_total", "n_act_
 std::string csv_cell(const nlohmann::json& v) {
   std::string s;
   if (v.is_null()) return "";
-  if (v.is_string()) s = v.get<std::string>();
-  else if (v.is_number_float()) {
-    std::ostringstream o;
-    o.precision(17);
-    o << v.get<double>();
-    s = o.str();
-  } else s = v.dump();
+  // Numbers as nlohmann writes them: the shortest text that reads back to the same double.
+  s = v.is_string() ? v.get<std::string>() : v.dump();
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -66,7 +61,8 @@ int cmd_collect(const Argv& argv) {
     if (fs::exists(fs::path(root) / "summary.json") || fs::exists(fs::path(root) / "metrics.h5")) dirs.insert(root);
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       auto name = e.path().filename();
-      if (e.is_regular_file() && (name == "summary.json" || name == "metrics.h5" || name == "config.toml"))
+      if ((e.is_regular_file() && (name == "summary.json" || name == "metrics.h5" || name == "config.toml")) ||
+          (e.is_directory() && name == "checkpoints"))
         dirs.insert(e.path().parent_path().string());
     }
   }
