@@ -42,7 +42,9 @@ bool JointObjective::Evaluate(const double* p, double* cost, double* gradient) c
     const double t2 = p[4] + p[6] * e + (p[5] + p[7] * e) * x1;
     const double t3 = p[10];
     const double m = std::max(t1, std::max(t2, t3));
-    const double e1 = std::exp(t1 - m), e2 = std::exp(t2 - m), e3 = std::exp(t3 - m);
+    // The largest term's exponential is 1: two exponentials per run instead of three.
+    const double e1 = t1 == m ? 1.0 : std::exp(t1 - m), e2 = t2 == m ? 1.0 : std::exp(t2 - m),
+                 e3 = t3 == m ? 1.0 : std::exp(t3 - m);
     const double sum = e1 + e2 + e3;
     const double r = s.ln_loss - (m + std::log(sum));
     huber_.Evaluate(r * r, rho);
