@@ -112,3 +112,31 @@ BOOST_AUTO_TEST_CASE(optimal_matches_brute_force) {
     BOOST_CHECK((m["best_experts"].get<double>() >= 1));
   }
 }
+
+// The joint law's hand-written gradient against the Jet objective on the same runs.
+#include "analysis/joint_objective.hpp"
+#include "analysis/laws.hpp"
+#include "analysis/objective.hpp"
+#include "analysis/synthetic.hpp"
+
+BOOST_AUTO_TEST_CASE(hand_gradient_matches_jets) {
+  using namespace moelaw::analysis;
+  const LawSpec& law = law_spec("joint");
+  std::vector<double> p = law.from_coefficients({{"a", 35.91}, {"alpha", -0.1889}, {"delta", -0.2285},
+                                                 {"gamma", 0.0098}, {"b", 35.98}, {"beta", -0.1775},
+                                                 {"omega", 0.5529}, {"zeta", -0.0259}, {"e_start", 2.0732},
+                                                 {"e_max", 290.4521}, {"c", 1.3637}});
+  std::vector<Sample> runs = joint_synthetic_runs(p, 3, 0.02, 5);
+  for (size_t i = 0; i < runs.size(); i += 3) runs[i].weight = 2.5;
+  JointObjective hand(runs, 0.01);
+  HuberObjective<JointLaw> jets(runs, 0.01);
+  for (double shift : {0.0, 0.1, -0.2}) {
+    std::vector<double> q = p;
+    for (size_t k = 0; k < q.size(); ++k) q[k] += shift * (k % 2 ? 1 : -0.5);
+    double f1, f2, g1[11], g2[11];
+    BOOST_REQUIRE(hand.Evaluate(q.data(), &f1, g1));
+    BOOST_REQUIRE(jets.Evaluate(q.data(), &f2, g2));
+    BOOST_CHECK_CLOSE(f1, f2, 1e-10);
+    for (int k = 0; k < 11; ++k) BOOST_CHECK_SMALL(g1[k] - g2[k], 1e-10 * (1 + std::abs(g2[k])));
+  }
+}
