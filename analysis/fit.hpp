@@ -1,0 +1,56 @@
+#pragma once
+// Multi-start fitting: L-BFGS (ceres::GradientProblemSolver) from every point of an
+// initialisation grid, spread over all cores with std::thread, keeping the best optimum.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analysis/law_spec.hpp"
+
+namespace moelaw::analysis {
+
+using GridOverrides = std::map<std::string, std::vector<double>>;
+
+// "alpha=0,0.5,1;ln_A=5" → values per parameter; names must be the law's (UsageError otherwise).
+GridOverrides parse_init_grid(const LawSpec& law, const std::string& text);
+
+// The law's default grid with some parameters' values replaced. Points are enumerated lazily
+// (the sparsity and log-interaction grids have ~10^5–10^6 points).
+class InitGrid {
+ public:
+  InitGrid(const LawSpec& law, const GridOverrides& overrides = {});
+  explicit InitGrid(std::vector<std::vector<double>> axes) : axes_(std::move(axes)) {}
+  size_t size() const;
+  std::vector<double> point(size_t index) const;  // mixed radix, last parameter fastest
+
+ private:
+  std::vector<std::vector<double>> axes_;
+};
+
+struct FitOptions {
+  double huber_delta = 1e-3;
+  unsigned threads = 0;        // 0: all cores
+  int max_iterations = 1000;   // per start
+  double tolerance = 1e-8;     // Ceres's function and parameter tolerances
+};
+
+struct FitResult {
+  std::vector<double> params;  // log-form parameters of the best start
+  double objective = 0;        // Σ w·Huber_δ over the training samples
+  size_t starts = 0;
+  size_t failed = 0;           // starts where the objective could not be evaluated
+};
+
+// The best of all starts (ties go to the lower grid index, so the answer does not depend on how
+// the threads were scheduled). Throws std::runtime_error if every start failed.
+FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
+                         const FitOptions& options);
+
+// One L-BFGS run from `start` (bootstrap refits).
+FitResult fit_from(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& start,
+                   const FitOptions& options);
+
+// Root mean square of ln L − ln L̂ over the samples (NaN when there are none).
+double rmse_ln(const LawSpec& law, const std::vector<double>& params, const std::vector<Sample>& samples);
+
+}  // namespace moelaw::analysis

@@ -1,0 +1,71 @@
+// The Chinchilla replication (Besiroglu et al. 2024) as a fitting test: the 245 runs read off
+// Hoffmann et al.'s Figure 4, the recipe of ../shared/data/README.md (drop the 5 highest losses,
+// Huber δ = 1e−3 summed over runs, L-BFGS from the full 4,500-point grid, keep the best), and the
+// replication's coefficients and objective.
+#define BOOST_TEST_MODULE fit_chinchilla
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/test/unit_test.hpp>
+
+#include "analysis/fit.hpp"
+#include "analysis/law_spec.hpp"
+#include "analysis/runs_table.hpp"
+
+using namespace moelaw::analysis;
+
+namespace {
+
+const std::string kTable = std::string(MOELAW_SHARED_DIR) + "/data/chinchilla/svg_extracted_data.csv";
+
+double coefficient(const Coefficients& c, const std::string& name) {
+  for (const auto& [n, v] : c)
+    if (n == name) return v;
+  BOOST_FAIL("no coefficient " + name);
+  return 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(replicates_the_published_fit) {
+  if (!std::filesystem::exists(kTable)) {
+    std::cout << "skipped: " << kTable << " is absent (the shared data directory is not here)\n";
+    return;
+  }
+  RunsTable t = read_runs_csv(kTable);
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 245u);
+  auto n = t.numbers("Model Size"), flops = t.numbers("Training FLOP"), loss = t.numbers("loss");
+  std::vector<Sample> samples;
+  for (size_t i = 0; i < n.size(); ++i) {
+    Sample s;
+    s.x = {std::log(n[i]), std::log(flops[i] / (6 * n[i])), 0};
+    s.ln_loss = std::log(loss[i]);
+    samples.push_back(s);
+  }
+  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.ln_loss < b.ln_loss; });
+  samples.resize(240);  // the five highest losses dropped
+
+  const LawSpec& law = law_spec("chinchilla");
+  InitGrid grid(law);
+  BOOST_REQUIRE_EQUAL(grid.size(), 4500u);
+  auto t0 = std::chrono::steady_clock::now();
+  FitResult fit = fit_multistart(law, samples, grid, {law.default_huber_delta()});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto c = law.coefficients(fit.params.data());
+  std::cout.precision(10);
+  std::cout << "chinchilla replication (" << fit.starts << " starts, " << fit.failed << " failed, " << seconds
+            << " s): objective " << fit.objective;
+  for (const auto& [name, v] : c) std::cout << ", " << name << " = " << v;
+  std::cout << "\n";
+
+  BOOST_CHECK_CLOSE(coefficient(c, "A"), 477.84, 1.0);
+  BOOST_CHECK_CLOSE(coefficient(c, "B"), 2143.86, 1.0);
+  BOOST_CHECK_CLOSE(coefficient(c, "E"), 1.8172, 1.0);
+  BOOST_CHECK_CLOSE(coefficient(c, "alpha"), 0.3473, 1.0);
+  BOOST_CHECK_CLOSE(coefficient(c, "beta"), 0.3672, 1.0);
+  // The replication's objective to its printed digits (our optimum may be lower in the last ones).
+  BOOST_CHECK_CLOSE(fit.objective, 0.0010182740, 1e-4);
+}
