@@ -52,10 +52,13 @@ Plan make_plan(const Experiment& exp) {
 
     // Resolve one configuration per model: it checks the run settings against the schema and
     // gives the batch ramp and sequence length that place the step grid.
-    auto check = [&](std::vector<std::string> settings, int64_t tokens) {
-      settings.push_back(setting("train.tokens", tokens));
+    auto resolve = [&](const std::vector<std::string>& settings) {
       origins.resize(settings.size(), exp.path + ":" + std::to_string(m.line) + " [[models]] " + m.name);
       return config::to_run_config(config::load(config::run_schema(), "", exp.path, settings, origins));
+    };
+    auto check = [&](std::vector<std::string> settings, int64_t tokens) {
+      settings.push_back(setting("train.tokens", tokens));
+      return resolve(settings);
     };
     const int64_t d_max = m.tokens.back();
     auto base = check(model_settings, d_max);
@@ -111,13 +114,14 @@ Plan make_plan(const Experiment& exp) {
         std::string pins = "checkpoint.pin_tokens=[";
         for (size_t i = 0; i < branch_points.size(); ++i) pins += (i ? ", " : "") + std::to_string(branch_points[i]);
         trunk.settings.push_back(pins + "]");
-        check(trunk.settings, trunk_end);  // the trunk's own configuration is valid too
+        trunk.config_toml = resolve(trunk.settings).resolved_toml;  // checks the trunk's own settings
         plan.runs.push_back(trunk);
         plan.tokens_with_reuse += trunk_end;
         plan.flops_with_reuse += trunk.flops;
         for (size_t i = 0; i < m.tokens.size(); ++i) {
           PlannedRun r = make("D" + std::to_string(m.tokens[i]), branch_points[i], m.tokens[i]);
           r.init_from = trunk.name;
+          r.config_toml = resolve(r.settings).resolved_toml;
           plan.runs.push_back(r);
           plan.tokens_with_reuse += m.tokens[i] - branch_points[i];
           plan.flops_with_reuse += r.flops;

@@ -26,6 +26,7 @@ struct PlannedRun {
   double n_act = 0, n_total = 0, n_act_nonembedding = 0;
   double flops = 0;           // 6 * n_act * tokens this run trains
   std::vector<std::string> settings;  // KEY=VALUE given to `moelaw train --set`
+  std::string config_toml;            // the resolved configuration: what the job trains
   std::vector<std::pair<int64_t, int64_t>> batch_ramp;  // (from tokens, tokens per step) in range
 };
 

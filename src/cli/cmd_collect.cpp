@@ -44,7 +44,8 @@ int cmd_collect(const Argv& argv) {
             "Scans the directories recursively for run directories and writes one CSV row per complete\n"
             "run (summary.json with \"complete\": true): run_id, n_act, n_total, n_act_nonembedding,\n"
             "tokens, experts, top_k, granularity, lr, seed, final_loss, init_from, then every other\n"
-            "summary key, then run_dir. Incomplete and unreadable runs are listed on stderr.\n");
+            "summary key, then run_dir. Incomplete and unreadable runs, and constant-LR trunks, are\n"
+            "listed on stderr.\n");
   if (args.help()) {
     std::cout << args.usage();
     return 0;
@@ -83,6 +84,11 @@ int cmd_collect(const Argv& argv) {
     }
     if (!s.is_object() || !s.value("complete", false)) {
       incomplete.push_back(d + ": summary.json does not say complete");
+      continue;
+    }
+    if (s.contains("decay_fraction") && s["decay_fraction"].is_number() && s["decay_fraction"].get<double>() == 0) {
+      // A grid's trunk: its loss is that of a run whose LR never decayed, not a data point.
+      incomplete.push_back(d + ": constant-LR trunk (train.decay_fraction = 0), not a finished schedule");
       continue;
     }
     complete.emplace_back(d, s);

@@ -39,6 +39,7 @@ const char* kUsage =
     "  --bootstrap N        N refits on resampled runs: 10th and 90th percentiles\n"
     "  --fraction F         runs per bootstrap refit, as a fraction of the training runs (0.8)\n"
     "  --weights COLUMN     weight each run's Huber term by COLUMN\n"
+    "  --n-column COLUMN    read the law's N from COLUMN (e.g. n_act_nonembedding for tiny models)\n"
     "  --threads T          threads for the starts (default: all cores)\n"
     "RMSEs are of ln L over the training and the held-out runs.\n";
 
@@ -91,7 +92,7 @@ int cmd_fit(const Argv& argv) {
   Args args("fit", argv,
             {{"--law", true}, {"--by", true}, {"--out", true}, {"--json", false}, {"--init-grid", true},
              {"--huber-delta", true}, {"--holdout", true}, {"--bootstrap", true}, {"--fraction", true},
-             {"--weights", true}, {"--threads", true}},
+             {"--weights", true}, {"--threads", true}, {"--n-column", true}},
             kUsage);
   if (args.help()) {
     std::cout << args.usage();
@@ -105,6 +106,14 @@ int cmd_fit(const Argv& argv) {
   if (*law_name == "lr") return fit_lr(args, table);
 
   const LawSpec& law = law_spec(*law_name);
+  if (auto column = args.value("--n-column")) {
+    // The law's N read from another column: for tiny models, whose embedding outweighs the rest.
+    const int from = table.column_index(*column), to = table.column_index(law.n_column());
+    if (from < 0) throw UsageError(table.source + ": --n-column: no column '" + *column + "'");
+    if (to < 0) throw UsageError(table.source + ": no column '" + law.n_column() + "'");
+    table.numbers(*column);  // every value finite and positive, or an error naming the row
+    for (auto& row : table.rows) row[static_cast<size_t>(to)] = row[static_cast<size_t>(from)];
+  }
   FitOptions options;
   options.huber_delta = args.real("--huber-delta").value_or(law.default_huber_delta());
   if (!(options.huber_delta > 0)) args.fail("--huber-delta must be positive");

@@ -2,11 +2,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "launcher/plan.hpp"
+#include "launcher/plan_json.hpp"
 
 namespace moelaw::cli {
 
@@ -27,26 +26,7 @@ int cmd_plan(const Argv& argv) {
   auto plan = launcher::make_plan(experiment);
 
   if (args.flag("--json")) {
-    nlohmann::json runs = nlohmann::json::array();
-    for (const auto& r : plan.runs) {
-      nlohmann::json ramp = nlohmann::json::array();
-      for (auto [from, size] : r.batch_ramp) ramp.push_back({{"from_tokens", from}, {"batch_tokens", size}});
-      runs.push_back({{"name", r.name}, {"role", r.role}, {"model", r.model},
-                      {"start_tokens", r.start_tokens}, {"target_tokens", r.target_tokens},
-                      {"init_from", r.init_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.init_from)},
-                      {"pin_tokens", r.pins}, {"lr", r.lr}, {"lr_from_law", r.lr_from_law},
-                      {"seed", r.seed}, {"experts", r.experts}, {"top_k", r.top_k},
-                      {"granularity", r.granularity}, {"n_act", r.n_act}, {"n_total", r.n_total},
-                      {"n_act_nonembedding", r.n_act_nonembedding}, {"flops", r.flops},
-                      {"batch_ramp", ramp}, {"settings", r.settings}});
-    }
-    nlohmann::json out = {{"experiment", experiment.name},
-                          {"runs", runs},
-                          {"tokens_with_reuse", plan.tokens_with_reuse},
-                          {"tokens_without_reuse", plan.tokens_without_reuse},
-                          {"flops_with_reuse", plan.flops_with_reuse},
-                          {"flops_without_reuse", plan.flops_without_reuse}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << launcher::plan_to_json(experiment, plan).dump(2) << "\n";
     return 0;
   }
 

@@ -23,6 +23,8 @@ int cmd_shard_info(const Argv& argv);
 int cmd_tokenize(const Argv& argv);
 int cmd_train(const Argv& argv);
 int cmd_runinfo(const Argv& argv);
+int cmd_submit(const Argv& argv);
+int cmd_status(const Argv& argv);
 int cmd_collect(const Argv& argv);
 int cmd_fit(const Argv& argv);
 int cmd_optimal(const Argv& argv);
@@ -38,6 +40,8 @@ inline const Command kCommands[] = {
     {"train", "train a model (under mpirun for data parallelism)", cmd_train},
     {"runinfo", "what a run has done: steps, tokens, losses", cmd_runinfo},
     {"plan", "expand an experiment grid into runs with checkpoint reuse", cmd_plan},
+    {"submit", "run an experiment grid on SLURM or on this machine (idempotent)", cmd_submit},
+    {"status", "where every run of a submitted experiment stands", cmd_status},
     {"collect", "gather the summaries of finished runs into a runs table (CSV)", cmd_collect},
     {"fit", "fit a scaling law to a runs table: coefficients, tables, plots", cmd_fit},
     {"optimal", "compute-, memory- and inference-optimal configurations from a fitted law", cmd_optimal},

@@ -57,6 +57,12 @@ nlohmann::json RunDir::summary() const {
   }
 }
 
+std::string RunDir::pin_path(int64_t tokens) const {
+  char name[64];
+  std::snprintf(name, sizeof name, "/pin-tokens-%012lld.h5", static_cast<long long>(tokens));
+  return checkpoint_dir() + name;
+}
+
 bool RunDir::complete() const {
   auto s = summary();
   return s.contains("complete") && s["complete"].is_boolean() && s["complete"].get<bool>();

@@ -22,6 +22,8 @@ class RunDir {
   std::string summary_path() const { return path_ + "/summary.json"; }
   std::string checkpoint_dir() const { return path_ + "/checkpoints"; }
   std::string checkpoint_path(int64_t step) const;
+  // A checkpoint pinned at a token count (kept by retention): where cooldown runs branch off.
+  std::string pin_path(int64_t tokens) const;
 
   void create() const;  // the directory and checkpoints/
   // Checkpoint files, oldest first (by step in the name).

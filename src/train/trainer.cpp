@@ -40,12 +40,6 @@ struct Progress {
   int64_t cursor = 0;  // training sequences consumed
 };
 
-std::string pin_path(const RunDir& run, int64_t tokens) {
-  char name[64];
-  std::snprintf(name, sizeof name, "/pin-tokens-%012lld.h5", static_cast<long long>(tokens));
-  return run.checkpoint_dir() + name;
-}
-
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   long s = std::lround(seconds);
@@ -103,8 +97,19 @@ class Trainer {
   int run() {
     const bool lead = world_.rank() == 0;
     if (run_.complete()) {
-      if (lead) std::printf("%s: run already complete, nothing to do\n", run_.path().c_str());
-      return kExitOk;
+      const int64_t done = run_.summary().value("tokens", int64_t{0});
+      if (done >= cfg_.train.tokens) {
+        if (lead) std::printf("%s: run already complete, nothing to do\n", run_.path().c_str());
+        return kExitOk;
+      }
+      // A constant-LR trunk of a grid that gained a longer length continues from its last
+      // checkpoint; a run that has decayed its LR cannot honestly be made longer.
+      if (!opt_.resume || cfg_.train.decay_fraction != 0)
+        throw UsageError(run_.path() + ": the run is complete at " + std::to_string(done) +
+                         " tokens; only a constant-LR run (train.decay_fraction = 0) resumed with --resume auto "
+                         "can be extended to train.tokens = " + std::to_string(cfg_.train.tokens));
+      if (lead) std::printf("%s: extending the complete constant-LR run from %lld to %lld tokens\n", run_.path().c_str(),
+                            static_cast<long long>(done), static_cast<long long>(cfg_.train.tokens));
     }
     open_data();
     build_model();
@@ -389,6 +394,7 @@ class Trainer {
                   {"data_cursor", progress_.cursor},
                   {"adam_steps", optimizer_->steps_taken()},
                   {"seed", cfg_.train.seed},
+        {"decay_fraction", cfg_.train.decay_fraction},
                   {"world_size", world_.size()}};
     d.reals = {{"peak_lr", schedule_.peak_lr}};
     if (!branched_from_.empty()) d.strings["branched_from"] = branched_from_;
@@ -408,7 +414,7 @@ class Trainer {
       const auto& pins = cfg_.checkpoint.pin_tokens;
       if (std::find(pins.begin(), pins.end(), progress_.tokens) != pins.end()) {
         // A milestone that other runs branch from: a second name that retention never removes.
-        std::string pin = pin_path(run_, progress_.tokens);
+        std::string pin = run_.pin_path(progress_.tokens);
         fs::remove(pin);
         fs::create_hard_link(path, pin);
       }
@@ -444,6 +450,7 @@ class Trainer {
         {"n_blocks", cfg_.model.n_blocks},
         {"lr", schedule_.peak_lr},
         {"seed", cfg_.train.seed},
+        {"decay_fraction", cfg_.train.decay_fraction},
         {"final_loss", final_loss},
         {"final_train_loss", final_train},
         {"init_from", branched_from_.empty() ? nlohmann::json(nullptr) : nlohmann::json(branched_from_)},

@@ -1,0 +1,114 @@
+#include "launcher/run_state.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "train/metrics_log.hpp"
+#include "train/run_dir.hpp"
+
+namespace moelaw::launcher {
+
+namespace fs = std::filesystem;
+
+const char* state_name(RunState s) {
+  switch (s) {
+    case RunState::planned: return "planned";
+    case RunState::queued: return "queued";
+    case RunState::running: return "running";
+    case RunState::preempted: return "preempted";
+    case RunState::done: return "done";
+    case RunState::failed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+struct ExitRecord {
+  int status = -1;
+  std::string job_id;
+};
+
+std::optional<ExitRecord> read_exit_record(const std::string& path) {
+  std::ifstream in(path);
+  ExitRecord r;
+  if (!(in >> r.status >> r.job_id)) return std::nullopt;
+  return r;
+}
+
+// The local executor records its pid while a run goes on.
+bool local_job_alive(const nlohmann::json& record) {
+  if (record.value("executor", "") != "local" || !record.contains("pid") || !record["pid"].is_number_integer())
+    return false;
+  const pid_t pid = record["pid"].get<pid_t>();
+  return pid > 0 && ::kill(pid, 0) == 0 && record.value("running", false);
+}
+
+}  // namespace
+
+RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, const std::vector<SlurmJob>& jobs) {
+  RunStatus s;
+  s.name = planned.at("name").get<std::string>();
+  s.role = planned.value("role", "");
+  if (planned.contains("init_from") && planned["init_from"].is_string()) s.init_from = planned["init_from"];
+  s.target_tokens = planned.value("target_tokens", int64_t{0});
+
+  train::RunDir run(dir.run_dir(s.name));
+  nlohmann::json summary;
+  try {
+    summary = run.summary();
+  } catch (const std::exception& e) {
+    s.detail = e.what();
+  }
+  try {
+    auto metrics = train::MetricsLog::load(run.metrics_path());
+    if (!metrics.steps.empty()) {
+      s.tokens_done = metrics.steps.back().tokens;
+      s.last_loss = metrics.steps.back().loss;
+    }
+  } catch (const std::exception&) {
+    // Being rewritten or damaged: the summary and the scheduler still tell the state.
+  }
+  const bool complete = summary.value("complete", false);
+  const int64_t summary_tokens = summary.value("tokens", int64_t{0});
+  if (complete) {
+    s.tokens_done = std::max(s.tokens_done, summary_tokens);
+    if (summary.contains("final_loss") && summary["final_loss"].is_number()) s.final_loss = summary["final_loss"].get<double>();
+  }
+
+  const auto record = dir.read_json(dir.record_path(s.name));
+  s.job_id = record.value("job_id", "");
+  const std::string name = dir.job_name(s.name);
+  for (const auto& job : jobs)  // the newest job of that name (ids grow)
+    if (job.name == name && (!s.job || std::stoll(job.id) > std::stoll(s.job->id))) s.job = job;
+  if (s.job && s.job->active()) s.job_id = s.job->id;
+  const auto exit = read_exit_record(dir.exit_path(s.name));
+  const bool exit_is_current = exit && !s.job_id.empty() && exit->job_id == s.job_id;
+
+  if (complete && summary_tokens >= s.target_tokens) {
+    s.state = RunState::done;
+  } else if (s.job && s.job->active()) {
+    s.state = s.job->running() ? RunState::running : RunState::queued;
+    if (s.state == RunState::queued && exit_is_current && exit->status == 75) s.state = RunState::preempted;
+    s.detail = s.job->reason == "None" ? "" : s.job->reason;
+  } else if (local_job_alive(record)) {
+    s.state = RunState::running;
+  } else if (s.job_id.empty() && !exit) {
+    s.state = RunState::planned;
+  } else if (exit_is_current && exit->status == 75) {
+    s.state = RunState::preempted;
+  } else if (complete || (exit_is_current && exit->status == 0)) {
+    s.state = RunState::planned;  // finished a shorter plan: to be extended
+    s.detail = "complete at " + std::to_string(summary_tokens) + " tokens, to be extended";
+  } else {
+    s.state = RunState::failed;
+    if (exit_is_current) s.detail = "exit status " + std::to_string(exit->status);
+    else if (s.job) s.detail = "job " + s.job->id + " " + s.job->state;
+    else s.detail = "job " + s.job_id + " ended without finishing";
+  }
+  return s;
+}
+
+}  // namespace moelaw::launcher
