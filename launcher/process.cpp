@@ -83,7 +83,7 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
   return result;
 }
 
-int run_process_logged(const std::vector<std::string>& argv, const std::string& log_path) {
+int run_process_logged(const std::vector<std::string>& argv, const std::string& log_path, volatile pid_t* child) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -94,7 +94,10 @@ int run_process_logged(const std::vector<std::string>& argv, const std::string& 
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return 127;
-  return wait_status(pid);
+  if (child) *child = pid;
+  int status = wait_status(pid);
+  if (child) *child = 0;
+  return status;
 }
 
 bool on_path(const std::string& program) {

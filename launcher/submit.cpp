@@ -75,11 +75,17 @@ void print_action(const RunStatus& s, const std::string& action) {
 }
 
 volatile sig_atomic_t g_interrupted = 0;
-void on_interrupt(int) { g_interrupted = 1; }
+volatile pid_t g_child = 0;
+// The running job's script passes the signal on to the trainer (which checkpoints and exits 75);
+// a Ctrl-C at a terminal reaches them directly as well, which does no harm.
+void on_interrupt(int) {
+  g_interrupted = 1;
+  if (g_child > 0) ::kill(g_child, SIGTERM);
+}
 
 int submit_local(const Plan& plan, const ExperimentDir& dir, const nlohmann::json& plan_json, bool dry_run) {
-  // Ctrl-C reaches the running job too (same process group): it checkpoints and exits 75; this
-  // process then stops instead of starting the next run.
+  // On SIGINT or SIGTERM the running job checkpoints and exits 75; this process then stops
+  // instead of starting the next run.
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -110,7 +116,7 @@ int submit_local(const Plan& plan, const ExperimentDir& dir, const nlohmann::jso
     write_atomically(dir.record_path(run.name),
                      nlohmann::json{{"executor", "local"}, {"job_id", "local"}, {"pid", ::getpid()}, {"running", true},
                                     {"submitted", now_iso()}}.dump(2) + "\n");
-    int rc = run_process_logged({"bash", dir.script_path(run.name)}, dir.root() + "/logs/" + run.name + "-local.out");
+    int rc = run_process_logged({"bash", dir.script_path(run.name)}, dir.root() + "/logs/" + run.name + "-local.out", &g_child);
     write_atomically(dir.record_path(run.name),
                      nlohmann::json{{"executor", "local"}, {"job_id", "local"}, {"exit_status", rc},
                                     {"finished", now_iso()}}.dump(2) + "\n");

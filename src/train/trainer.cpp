@@ -96,6 +96,8 @@ class Trainer {
 
   int run() {
     const bool lead = world_.rank() == 0;
+    // From the start: a preemption signal during set-up must not kill the process outright.
+    install_stop_handlers();
     if (run_.complete()) {
       const int64_t done = run_.summary().value("tokens", int64_t{0});
       if (done >= cfg_.train.tokens) {
@@ -123,7 +125,6 @@ class Trainer {
                   static_cast<long long>(cfg_.train.tokens), world_.size(), world_.size() > 1 ? "s" : "");
       std::fflush(stdout);
     }
-    install_stop_handlers();
     const auto started = Clock::now();
     const int64_t tokens_at_start = progress_.tokens;
     while (progress_.tokens < cfg_.train.tokens) {
