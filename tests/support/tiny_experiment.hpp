@@ -17,6 +17,7 @@ namespace moelaw::testing {
 
 // `models` is TOML of [[models]] tables; the run settings are the tiny shape's.
 inline std::string tiny_experiment(const std::string& path, const std::string& name, const std::string& models,
+                                   int checkpoint_interval_steps = 2,
                                    const std::string& resources = "ranks = 1\ntime_limit = \"00:10:00\"\n") {
   std::ofstream(path) << "[experiment]\nname = \"" << name << "\"\n"
                       << "[run.model]\nhead_dim = 16\nseq_len = 16\n"
@@ -24,7 +25,7 @@ inline std::string tiny_experiment(const std::string& path, const std::string& n
                       << "val = \"" << test_data_dir() << "/fineweb_val_*.bin\"\n"
                       << "[run.train]\nwarmup_tokens = 256\nbatch_ramp_tokens = [0]\nbatch_ramp_sizes = [128]\n"
                          "eval_interval_steps = 0\neval_tokens = 512\nlog_interval_steps = 1\nbackend = \"cpu\"\n"
-                      << "[run.checkpoint]\ninterval_steps = 2\nkeep_last = 2\n"
+                      << "[run.checkpoint]\ninterval_steps = " << checkpoint_interval_steps << "\nkeep_last = 2\n"
                       << "[resources]\n" << resources << models;
   return path;
 }
