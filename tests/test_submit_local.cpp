@@ -103,6 +103,11 @@ BOOST_AUTO_TEST_CASE(extended_grid_continues_the_trunk) {
   auto plan = nlohmann::json::parse(run_command(moelaw_command("plan --json " + long_grid)).out);
   BOOST_TEST(plan["tokens_with_reuse"] == 1024 + 128 + 256);
   BOOST_TEST(plan["tokens_without_reuse"] == 640 + 1280);
+  // Against what is on disk: the trunk goes on from 512, the old cooldown is done.
+  auto left = nlohmann::json::parse(run_command(moelaw_command("plan --json " + long_grid + " --exp-dir " + dir)).out);
+  BOOST_TEST(left["tokens_left"] == (1024 - 512) + 256);
+  BOOST_TEST(left["runs"][0]["tokens_done"] == 512);
+  BOOST_TEST(left["runs"][1]["tokens_left"] == 0);
 
   auto before = status_json(dir);  // status reads the plan submitted last: still the short one
   BOOST_TEST(all_runs(before, "done"));
@@ -175,4 +180,27 @@ BOOST_AUTO_TEST_CASE(names_and_paths_cannot_reach_the_shell) {
   BOOST_TEST(!fs::exists(weird + "/pwned"));
   // Status of a directory that was never submitted to is a usage error.
   BOOST_TEST(run_command(moelaw_command("status " + (tmp / "nowhere"))).status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(batch_scripts_ask_for_what_the_run_needs) {
+  TempDir tmp;
+  auto exp = tiny_experiment(tmp / "grid.toml", "render", tiny_model("m", "[640, 1280]"), 2,
+                             "ranks = 2\ntime_limit = \"01:30:00\"\npartition = \"gpu-a\"\naccount = \"proj_1\"\n"
+                             "hdf5_no_file_locking = true\n");
+  auto r = run_command(moelaw_command("submit " + exp + " --executor local --dry-run --signal-seconds 300 --out " +
+                                      (tmp / "exp")));
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  for (const char* line : {"#SBATCH --time=01:30:00", "#SBATCH --signal=B:USR1@300", "#SBATCH --requeue",
+                           "#SBATCH --ntasks=2", "#SBATCH --partition=gpu-a", "#SBATCH --account=proj_1",
+                           "export HDF5_USE_FILE_LOCKING=FALSE", "mpirun -np 2 \"$moelaw\" train",
+                           "scontrol requeue"})
+    BOOST_TEST(r.out.find(line) != std::string::npos, line);
+  BOOST_TEST(r.out.find("would run: bash") != std::string::npos);
+  BOOST_TEST(!fs::exists(tmp / "exp"));
+  // A template with a placeholder moelaw does not know is refused, naming it.
+  std::ofstream(tmp / "bad.sh") << "#!/bin/bash\n@MOELAW@ @NO_SUCH_THING@\n";
+  auto bad = run_command(moelaw_command("submit " + exp + " --executor local --dry-run --template " + (tmp / "bad.sh") +
+                                        " --out " + (tmp / "exp")));
+  BOOST_TEST(bad.status == 2);
+  BOOST_TEST(bad.err.find("@NO_SUCH_THING@") != std::string::npos, bad.err);
 }
