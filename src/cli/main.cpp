@@ -25,8 +25,25 @@ void print_help(std::ostream& out) {
 
 }  // namespace
 
+#ifdef MOELAW_HAVE_CUDA
+#include "backend/registry.hpp"
+#include "cuda_backend.hpp"
+#include "device_info.hpp"
+
+namespace {
+int gpu_count(std::string* reason) {
+  auto info = moelaw::cuda::query_devices();
+  if (info.count == 0 && reason) *reason = info.reason;
+  return info.count;
+}
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+#ifdef MOELAW_HAVE_CUDA
+  moelaw::backend::register_gpu_backend({gpu_count, moelaw::cuda::make_cuda_backend});
+#endif
   if (argc < 2) {
     print_help(std::cerr);
     return moelaw::kExitUsage;

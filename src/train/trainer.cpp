@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "backend/backend.hpp"
+#include "backend/registry.hpp"
 #include "checkpoint/checkpoint_file.hpp"
 #include "common/errors.hpp"
 #include "data/sequence_stream.hpp"
@@ -69,6 +71,14 @@ void check_compatible(const config::RunConfig& ours, const checkpoint::Checkpoin
   differs("granularity", a.granularity, b.granularity);
 }
 
+// This process's index among the ranks on its node (picks its GPU): what mpirun or srun says,
+// else the world rank (one node).
+int rank_on_node_from_env(int world_rank) {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return world_rank;
+}
+
 class Trainer {
  public:
   Trainer(const config::RunConfig& cfg, const TrainOptions& opt, parallel::Communicator& world)
@@ -90,8 +100,6 @@ class Trainer {
         throw UsageError("train.tokens must be a multiple of seq_len x ranks for an MoE model");
       expert_group_ = world.split(static_cast<int>(world.rank() / cfg.parallel.expert), world.rank());
     }
-    if (cfg.train.backend == "cuda")
-      throw UsageError("train.backend = \"cuda\": this build trains on the CPU backend only");
   }
 
   int run() {
@@ -192,8 +200,15 @@ class Trainer {
     }
   }
 
+  int rank_on_node() const { return rank_on_node_from_env(world_.rank()); }
+
   void build_model() {
-    backend_ = backend::make_cpu_backend<float>();
+    // MoE layers route and dispatch on the host for now: the CUDA backend trains dense models.
+    std::string note;
+    backend_ = backend::make_training_backend(cfg_.train.backend, rank_on_node(), cfg_.model.experts == 1,
+                                              "the CUDA backend does not train MoE models yet", &note);
+    if (world_.rank() == 0 && cfg_.train.backend == "auto" && !note.empty())
+      std::printf("train.backend = auto: %s\n", note.c_str());
     int64_t max_sequences = 0;
     for (int64_t size : cfg_.train.batch_ramp_sizes) max_sequences = std::max(max_sequences, size / cfg_.model.seq_len);
     const int64_t per_rank = (max_sequences + world_.size() - 1) / world_.size();

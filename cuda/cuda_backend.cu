@@ -1,0 +1,181 @@
+#include "cuda_backend.hpp"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+
+#include "check.hpp"
+#include "kernels.hpp"
+
+namespace moelaw::cuda {
+
+namespace {
+
+// Row-major matrices seen by column-major cuBLAS: a row-major [r,c] buffer is the column-major
+// [c,r] matrix, its transpose. Every GEMM below is written in those terms.
+class CudaBackend final : public backend::Backend<float> {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    MOELAW_CUDA_CHECK(cudaSetDevice(device));
+    MOELAW_CUBLAS_CHECK(cublasCreate(&blas_));
+    // Plain fp32 products: the op-level comparison with the CPU reference depends on it.
+    MOELAW_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
+  }
+  ~CudaBackend() override {
+    if (scratch_) cudaFree(scratch_);
+    cublasDestroy(blas_);
+  }
+
+  std::string name() const override { return "cuda"; }
+
+  void* allocate_bytes(size_t bytes) override {
+    if (bytes == 0) return nullptr;
+    void* p = nullptr;
+    MOELAW_CUDA_CHECK(cudaMalloc(&p, bytes));
+    return p;
+  }
+  void free_bytes(void* p) override { cudaFree(p); }
+  void copy_to_device(void* dst, const void* src, size_t bytes) override {
+    if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  }
+  void copy_to_host(void* dst, const void* src, size_t bytes) override {
+    if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+  }
+  void zero_bytes(void* p, size_t bytes) override {
+    if (bytes) MOELAW_CUDA_CHECK(cudaMemset(p, 0, bytes));
+  }
+
+  // out[N,OC] = in[N,C]·w[OC,C]ᵀ  ⇔  outᵀ[OC,N] = w·inᵀ (column-major: op(wᵀ)=T, inᵀ as is).
+  void matmul_forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC) override {
+    gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, in, C, 0.0f, out, OC);
+  }
+  void matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N,
+                       int64_t C, int64_t OC) override {
+    // dinᵀ[C,N] += wᵀ[C,OC]·doutᵀ[OC,N]
+    if (din) gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, w, C, dout, OC, 1.0f, din, C);
+    // dwᵀ[C,OC] += inᵀ[C,N]·dout[N,OC]
+    if (dw) gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, in, C, dout, OC, 1.0f, dw, C);
+  }
+  void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C) override {
+    kernels::embedding_forward(out, tokens, table, N, C);
+  }
+  void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t N, int64_t C) override {
+    kernels::embedding_backward(dtable, dout, tokens, N, C);
+  }
+  void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C,
+                       double eps) override {
+    kernels::rmsnorm_forward(out, rstd, in, gain, N, C, eps);
+  }
+  void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
+                        const float* rstd, int64_t N, int64_t C) override {
+    kernels::rmsnorm_backward(din, dgain, dout, in, gain, rstd, N, C);
+  }
+  void rope_forward(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t D, double theta) override {
+    kernels::rope(out, in, B, T, H, D, theta, +1.0, false);
+  }
+  void rope_backward(float* din, const float* dout, int64_t B, int64_t T, int64_t H, int64_t D,
+                     double theta) override {
+    kernels::rope(din, dout, B, T, H, D, theta, -1.0, true);
+  }
+
+  // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
+  // apart; score blocks T·T apart).
+  void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, int64_t B,
+                         int64_t T, int64_t H, int64_t D) override {
+    const int64_t C = H * D;
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t x = b * T * C, p = b * H * T * T;
+      // scoresᵀ per head: [Tk,Tq] = K·Qᵀ  (K, Q row-major [T,D] with row stride C)
+      batched(CUBLAS_OP_T, CUBLAS_OP_N, T, T, D, k + x, C, D, q + x, C, D, 0.0f, probs + p, T, T * T, H);
+    }
+    kernels::causal_softmax(probs, B * H, T, float(1.0 / std::sqrt(double(D))));
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t x = b * T * C, p = b * H * T * T;
+      // outᵀ[D,Tq] = Vᵀ[D,Tk]·Pᵀ[Tk,Tq]
+      batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, v + x, C, D, probs + p, T, T * T, 0.0f, out + x, C, D, H);
+    }
+  }
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
+                          const float* k, const float* v, int64_t B, int64_t T, int64_t H, int64_t D) override {
+    const int64_t C = H * D;
+    float* ds = scratch(size_t(B * H * T * T));
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t x = b * T * C, p = b * H * T * T;
+      // dPᵀ[Tk,Tq] = V·doutᵀ
+      batched(CUBLAS_OP_T, CUBLAS_OP_N, T, T, D, v + x, C, D, dout + x, C, D, 0.0f, ds + p, T, T * T, H);
+      // dVᵀ[D,Tk] += doutᵀ[D,Tq]·P[Tq,Tk]
+      batched(CUBLAS_OP_N, CUBLAS_OP_T, D, T, T, dout + x, C, D, probs + p, T, T * T, 1.0f, dv + x, C, D, H);
+    }
+    kernels::causal_softmax_backward(ds, probs, B * H, T, float(1.0 / std::sqrt(double(D))));
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t x = b * T * C, p = b * H * T * T;
+      // dQᵀ[D,Tq] += Kᵀ[D,Tk]·dSᵀ[Tk,Tq]
+      batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, k + x, C, D, ds + p, T, T * T, 1.0f, dq + x, C, D, H);
+      // dKᵀ[D,Tk] += Qᵀ[D,Tq]·dS[Tq,Tk]
+      batched(CUBLAS_OP_N, CUBLAS_OP_T, D, T, T, q + x, C, D, ds + p, T, T * T, 1.0f, dk + x, C, D, H);
+    }
+  }
+  void swiglu_forward(float* out, const float* gate, const float* up, int64_t N, int64_t F) override {
+    kernels::swiglu_forward(out, gate, up, N * F);
+  }
+  void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t N,
+                       int64_t F) override {
+    kernels::swiglu_backward(dgate, dup, dout, gate, up, N * F);
+  }
+  void add_forward(float* out, const float* a, const float* b, int64_t n) override { kernels::add(out, a, b, n); }
+  void cross_entropy_forward(float* losses, float* logits_to_probs, const int32_t* targets, int64_t N,
+                             int64_t V) override {
+    kernels::cross_entropy_forward(losses, logits_to_probs, targets, N, V);
+  }
+  void cross_entropy_backward(float* probs_to_dlogits, const int32_t* targets, double scale, int64_t N,
+                              int64_t V) override {
+    kernels::cross_entropy_backward(probs_to_dlogits, targets, scale, N, V);
+  }
+  void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n,
+                    const backend::AdamWHyper& h) override {
+    kernels::adamw(params, grads, m, v, n, h);
+  }
+  double sum_squares(const float* x, int64_t n) override { return kernels::sum_squares(x, n); }
+  double sum(const float* x, int64_t n) override { return kernels::sum(x, n); }
+  void scale(float* x, int64_t n, double s) override { kernels::scale(x, n, s); }
+
+ private:
+  void gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+    if (m == 0 || n == 0) return;
+    const float one = 1.0f;
+    MOELAW_CUBLAS_CHECK(cublasSgemm(blas_, ta, tb, int(m), int(n), int(k), &one, a, int(lda), b, int(ldb), &beta, c,
+                                    int(ldc)));
+  }
+  void batched(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a,
+               int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta, float* c,
+               int64_t ldc, int64_t stride_c, int64_t count) {
+    const float one = 1.0f;
+    MOELAW_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, ta, tb, int(m), int(n), int(k), &one, a, int(lda), stride_a, b,
+                                                  int(ldb), stride_b, &beta, c, int(ldc), stride_c, int(count)));
+  }
+  // Attention's dP/dS buffer, grown on demand and kept.
+  float* scratch(size_t floats) {
+    if (floats > scratch_floats_) {
+      if (scratch_) MOELAW_CUDA_CHECK(cudaFree(scratch_));
+      scratch_ = nullptr;
+      MOELAW_CUDA_CHECK(cudaMalloc(&scratch_, floats * sizeof(float)));
+      scratch_floats_ = floats;
+    }
+    return scratch_;
+  }
+
+  int device_;
+  cublasHandle_t blas_ = nullptr;
+  float* scratch_ = nullptr;
+  size_t scratch_floats_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device) {
+  return std::make_unique<CudaBackend>(device);
+}
+
+}  // namespace moelaw::cuda

@@ -1,0 +1,15 @@
+#pragma once
+// The CUDA backend: Backend<float> on one GPU. Matrix products through cuBLAS in fp32 (TF32
+// tensor cores off, so it can be checked against the CPU reference op by op), attention as
+// batched GEMMs around a causal-softmax kernel with the probabilities saved (the seam's
+// contract), and kernels for the rest (cuda/kernels.hpp).
+#include <memory>
+
+#include "backend/backend.hpp"
+
+namespace moelaw::cuda {
+
+// `device`: the GPU this process uses (ranks on a node take rank % count).
+std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device);
+
+}  // namespace moelaw::cuda

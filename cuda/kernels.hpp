@@ -1,0 +1,39 @@
+#pragma once
+// Launchers of the CUDA backend's kernels, one per operation of backend/cpu/ops.hpp, with the
+// same shapes and the same contract (forward overwrites, backward accumulates). fp32 throughout:
+// this first GPU backend is checked op by op against the CPU reference before bf16 comes in.
+// All run on the default stream.
+#include <cstdint>
+
+#include "backend/cpu/ops.hpp"
+
+namespace moelaw::cuda::kernels {
+
+void add(float* out, const float* a, const float* b, int64_t n);
+void scale(float* x, int64_t n, double s);
+void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
+void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
+void rope(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t D, double theta, double sign,
+          bool accumulate);
+void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h);
+
+void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C, double eps);
+void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
+                      const float* rstd, int64_t N, int64_t C);
+
+void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C);
+void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t N, int64_t C);
+
+void cross_entropy_forward(float* losses, float* logits_to_probs, const int32_t* targets, int64_t N, int64_t V);
+void cross_entropy_backward(float* probs_to_dlogits, const int32_t* targets, double scale, int64_t N, int64_t V);
+
+// Causal softmax of each [T,T] score block in place, rows scaled first (entries above the
+// diagonal become 0); and its backward: dscores = scale·P⊙(dP − rowsum(dP⊙P)), in place on dP.
+void causal_softmax(float* scores_to_probs, int64_t blocks, int64_t T, float scale);
+void causal_softmax_backward(float* dprobs_to_dscores, const float* probs, int64_t blocks, int64_t T, float scale);
+
+// Σ f(x) in double, deterministic (fixed blocks, partial sums added in order on the host).
+double sum(const float* x, int64_t n);
+double sum_squares(const float* x, int64_t n);
+
+}  // namespace moelaw::cuda::kernels

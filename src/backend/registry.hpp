@@ -1,0 +1,27 @@
+#pragma once
+// Which backend trains: `train.backend` = "cpu", "cuda" or "auto" (CUDA when a GPU is there).
+// The library below the command knows nothing of CUDA; a build with the CUDA backend registers
+// it here from the top (src/cli), so the layers keep depending only downwards.
+#include <memory>
+#include <string>
+
+#include "backend/backend.hpp"
+
+namespace moelaw::backend {
+
+struct GpuBackendProvider {
+  // Number of usable GPUs, and why there are none (driver, no device) when 0.
+  int (*device_count)(std::string* reason) = nullptr;
+  std::unique_ptr<Backend<float>> (*make)(int device) = nullptr;
+};
+
+void register_gpu_backend(GpuBackendProvider provider);
+
+// The backend for a training process. `rank_on_node` picks the GPU (rank % count). "cuda" with
+// no CUDA build or no GPU is a UsageError saying which; "auto" falls back to the CPU, and so does
+// a model the CUDA backend does not train yet (`gpu_supported` false, with `why_not`).
+std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, int rank_on_node,
+                                                      bool gpu_supported, const std::string& why_not,
+                                                      std::string* note);
+
+}  // namespace moelaw::backend
