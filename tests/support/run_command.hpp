@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -38,6 +39,11 @@ inline CommandResult run_command(const std::string& command, const std::string& 
   return r;
 }
 
-inline std::string moelaw_command(const std::string& args) { return std::string(MOELAW_BINARY) + " " + args; }
+// The moelaw under test: the build's, or $MOELAW_BIN where the tests run away from the build tree
+// (a GPU machine running scripts/device/run.sh).
+inline std::string moelaw_command(const std::string& args) {
+  const char* moved = std::getenv("MOELAW_BIN");
+  return std::string(moved && *moved ? moved : MOELAW_BINARY) + " " + args;
+}
 
 }  // namespace moelaw::testing

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# On a lent GPU machine (device tool, carrying .device from scripts/device/bundle.sh): unpack the
+# bundle, then run the GPU tests and the benchmarks, the CUDA backend's and PyTorch's, writing
+# everything to $OUT (or ./device-out). Usage: bash scripts/device/run.sh [tests|bench|all]
+set -uo pipefail
+what=${1:-all}
+out=${OUT:-$PWD/device-out}
+mkdir -p "$out"
+root=/tmp/moelaw-bundle
+rm -rf "$root" && mkdir -p "$root"
+zstd -dc .device/bundle.tar.zst | tar -C "$root" -xf - || { echo "run: no bundle" >&2; exit 1; }
+export LD_LIBRARY_PATH="$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export OPAL_PREFIX="$root/usr" OMPI_MCA_ess_singleton_isolated=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DATA="$root/test-data" MOELAW_BIN="$root/bin/moelaw"
+{
+  date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nvcc --version | tail -1
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+} 2>&1 | tee "$out/machine.txt"
+cd "$root"
+if [ "$what" = tests ] || [ "$what" = all ]; then
+  for t in test_gpu_device test_gpu_ops test_gpu_train; do
+    bin/$t --log_level=test_suite --report_level=short 2>&1 | tee "$out/$t.txt"
+  done
+fi
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  bin/gpu_step 2>&1 | tee "$out/gpu_step.txt"
+  python3 pytorch_reference.py 2>&1 | tee "$out/pytorch_reference.txt"
+fi
