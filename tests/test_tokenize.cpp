@@ -90,8 +90,8 @@ BOOST_AUTO_TEST_CASE(same_output_for_any_thread_count) {
       j << nlohmann::json{{"text", "Document " + std::to_string(i) + std::string(i % 17, '!') + " with words and 123."}}.dump() << "\n";
   }
   for (int threads : {1, 2, 3})
-    BOOST_TEST_REQUIRE(run_command(moelaw_command("tokenize --threads " + std::to_string(threads) + " --shard-tokens 1000 --out " +
-                                          (dir / ("t" + std::to_string(threads))) + " --name x " + (dir / "many.jsonl")))
+    BOOST_TEST_REQUIRE(run_command(moelaw_command(std::string("tokenize --threads ").append(std::to_string(threads)) + " --shard-tokens 1000 --out " +
+                                          (dir / std::string("t").append(std::to_string(threads))) + " --name x " + (dir / "many.jsonl")))
                            .status == 0);
   for (const auto& shard : {"x_val_000000.bin", "x_train_000001.bin", "x_train_000002.bin"}) {
     std::string one = slurp((dir.path / "t1" / shard).string());

@@ -116,7 +116,7 @@ int cmd_collect(const Argv& argv) {
   if (!out.flush()) throw std::runtime_error(*out_path + ": write failed");
   for (const auto& i : incomplete) std::cerr << "not collected: " << i << "\n";
   std::cerr << "collected " << complete.size() << " complete runs into " << *out_path << "; " << incomplete.size()
-            << " not complete\n";
+            << " not collected (listed above)\n";
   return 0;
 }
 

@@ -57,8 +57,8 @@ int cmd_plan(const Argv& argv) {
   for (const auto& r : plan.runs) {
     std::string ramp;
     for (auto [from, size] : r.batch_ramp)
-      ramp += (ramp.empty() ? "" : " ") + launcher::format_tokens(static_cast<double>(from)) + ":" +
-              std::to_string(size);
+      ramp.append(ramp.empty() ? "" : " ").append(launcher::format_tokens(static_cast<double>(from))).append(":").append(
+          std::to_string(size));
     std::string extra = r.role == "trunk" ? ramp : ramp + "  <- " + r.init_from;
     const size_t i = static_cast<size_t>(&r - plan.runs.data());
     if (args.value("--exp-dir") && done[i] > r.start_tokens)

@@ -14,7 +14,9 @@ void write_file_atomically(const std::string& path, const std::vector<std::strin
   namespace fs = std::filesystem;
   fs::path final_path(path);
   fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
-  std::string tmp = (dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()))).string();
+  // Appends, not "literal" + string: GCC 12 warns falsely (-Wrestrict) on the latter.
+  std::string name = std::string(".").append(final_path.filename().string()).append(".tmp-").append(std::to_string(getpid()));
+  std::string tmp = (dir / name).string();
   auto fail = [&](const std::string& what, int err) {
     ::unlink(tmp.c_str());
     throw std::runtime_error("writing " + path + " failed: " + what + ": " + std::strerror(err));
