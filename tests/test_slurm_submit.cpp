@@ -194,3 +194,21 @@ BOOST_AUTO_TEST_CASE(a_cancelled_trunk_is_repaired_by_the_next_submit) {
   auto want = reference(exp, tmp);
   for (const auto& [run, loss] : want) BOOST_TEST(final_loss(dir, run) == loss, run);
 }
+
+BOOST_AUTO_TEST_CASE(a_two_rank_job_runs_under_mpirun_inside_the_allocation) {
+  REQUIRE_CLUSTER();
+  TempDir tmp;
+  auto exp = tiny_experiment(tmp / "grid.toml", "slurm-ranks", tiny_model("m", "[640]"), 2,
+                             "ranks = 2\ntime_limit = \"00:10:00\"\n");
+  const std::string dir = tmp / "exp";
+  auto r = submit(exp, dir, "slurm");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.out + r.err);
+  BOOST_TEST(slurp(dir + "/jobs/" + kTrunk + ".sh").find("#SBATCH --ntasks=2") != std::string::npos);
+  auto status = wait_all_done(dir, 240);
+  BOOST_REQUIRE_MESSAGE(all_runs(status, "done"), status.dump(1));
+  for (const auto& run : {kTrunk, cooldown(640)})
+    BOOST_TEST(read_json_file(dir + "/runs/" + run + "/summary.json")["world_size"] == 2, run);
+  // The same two ranks started by the local executor's mpirun give the same result.
+  auto want = reference(exp, tmp);
+  for (const auto& [run, loss] : want) BOOST_TEST(final_loss(dir, run) == loss, run);
+}
