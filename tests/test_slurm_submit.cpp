@@ -21,8 +21,6 @@ using namespace moelaw::testing;
 
 namespace {
 
-const std::string kTrunk = "m_lr-0.01_s1234_trunk";
-std::string cooldown(int tokens) { return "m_lr-0.01_s1234_D" + std::to_string(tokens); }
 
 std::string g_cluster_error;  // empty when the cluster runs
 

@@ -18,8 +18,6 @@ using namespace moelaw::testing;
 
 namespace {
 
-const std::string kTrunk = "m_lr-0.01_s1234_trunk";
-std::string cooldown(int tokens) { return "m_lr-0.01_s1234_D" + std::to_string(tokens); }
 
 CommandResult submit_local(const std::string& experiment, const std::string& exp_dir) {
   return run_command("OMP_NUM_THREADS=1 " + moelaw_command("submit " + experiment + " --executor local --out '" +

@@ -35,6 +35,10 @@ inline std::string tiny_model(const std::string& name, const std::string& tokens
          extra;
 }
 
+// The run names the plan gives tiny_model("m", ...) (LR 0.01, the default seed).
+inline const std::string kTrunk = "m_lr-0.01_s1234_trunk";
+inline std::string cooldown(int tokens) { return "m_lr-0.01_s1234_D" + std::to_string(tokens); }
+
 inline nlohmann::json status_json(const std::string& exp_dir) {
   auto r = run_command(moelaw_command("status --json '" + exp_dir + "'"));
   if (r.status != 0) throw std::runtime_error("moelaw status " + exp_dir + ": " + r.err);
