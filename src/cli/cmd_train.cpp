@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "config/run_config.hpp"
 #include "parallel/mpi_communicator.hpp"
+#include "train/stop_request.hpp"
 #include "train/trainer.hpp"
 
 namespace moelaw::cli {
@@ -32,6 +33,9 @@ int cmd_train(const Argv& argv) {
     return 0;
   }
   args.expect_positionals(1, 1);
+  // Before anything slow (configuration, MPI, data): a preemption signal that arrives while the
+  // process starts must not kill it; the trainer acts on it after its first step.
+  train::install_stop_handlers();
   const std::string config_path = args.positionals()[0];
   auto config = config::load_run_config(config_path, args.values("--set"));
   train::TrainOptions options;
