@@ -55,7 +55,7 @@ std::string render_template(const std::string& text, const std::map<std::string,
 }
 
 std::string render_job_script(const std::string& template_text, const std::string& template_name,
-                              const Experiment& exp, const PlannedRun& run, const Plan&,
+                              const Experiment& exp, const PlannedRun& run,
                               const ExperimentDir& dir, const JobScriptInputs& in) {
   const Resources& res = exp.resources;
   std::string resources;

@@ -28,7 +28,7 @@ struct JobScriptInputs {
 };
 
 std::string render_job_script(const std::string& template_text, const std::string& template_name,
-                              const Experiment& experiment, const PlannedRun& run, const Plan& plan,
+                              const Experiment& experiment, const PlannedRun& run,
                               const ExperimentDir& dir, const JobScriptInputs& inputs);
 
 }  // namespace moelaw::launcher

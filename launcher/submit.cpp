@@ -66,7 +66,7 @@ void write_experiment_files(const Experiment& exp, const Plan& plan, const Exper
   JobScriptInputs inputs{opt.moelaw_binary, opt.workdir, opt.signal_seconds};
   for (const auto& run : plan.runs) {
     write_if_changed(dir.config_path(run.name), run.config_toml);
-    write_if_changed(dir.script_path(run.name), render_job_script(template_text, template_name, exp, run, plan, dir, inputs));
+    write_if_changed(dir.script_path(run.name), render_job_script(template_text, template_name, exp, run, dir, inputs));
   }
 }
 
@@ -228,11 +228,11 @@ int submit(const Experiment& exp, const Plan& plan, const SubmitOptions& opt) {
   if (opt.dry_run) {
     // Render everything (template errors show now) but write nothing.
     JobScriptInputs inputs{opt.moelaw_binary, opt.workdir, opt.signal_seconds};
-    for (const auto& run : plan.runs) render_job_script(template_text, template_name, exp, run, plan, dir, inputs);
+    std::vector<std::string> scripts;
+    for (const auto& run : plan.runs) scripts.push_back(render_job_script(template_text, template_name, exp, run, dir, inputs));
     std::printf("dry run: nothing is written or started in %s\n", dir.root().c_str());
-    if (!plan.runs.empty())
-      std::printf("--- batch script of %s ---\n%s--- end ---\n", plan.runs[0].name.c_str(),
-                  render_job_script(template_text, template_name, exp, plan.runs[0], plan, dir, inputs).c_str());
+    if (!scripts.empty())
+      std::printf("--- batch script of %s ---\n%s--- end ---\n", plan.runs[0].name.c_str(), scripts[0].c_str());
     return opt.executor == "local" ? submit_local(plan, dir, plan_json, true) : submit_slurm(exp, plan, dir, plan_json, opt);
   }
   fs::create_directories(dir.root());
