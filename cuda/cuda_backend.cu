@@ -16,7 +16,7 @@ namespace {
 // [c,r] matrix, its transpose. Every GEMM below is written in those terms.
 class CudaBackend final : public backend::Backend<float> {
  public:
-  explicit CudaBackend(int device) : device_(device) {
+  CudaBackend(int device, backend::Precision precision) : device_(device), precision_(precision) {
     MOELAW_CUDA_CHECK(cudaSetDevice(device));
     MOELAW_CUBLAS_CHECK(cublasCreate(&blas_));
     // Plain fp32 products: the op-level comparison with the CPU reference depends on it.
@@ -27,7 +27,7 @@ class CudaBackend final : public backend::Backend<float> {
     cublasDestroy(blas_);
   }
 
-  std::string name() const override { return "cuda"; }
+  std::string name() const override { return precision_ == backend::Precision::bf16 ? "cuda-bf16" : "cuda"; }
 
   void* allocate_bytes(size_t bytes) override {
     if (bytes == 0) return nullptr;
@@ -167,6 +167,7 @@ class CudaBackend final : public backend::Backend<float> {
   }
 
   int device_;
+  backend::Precision precision_;
   cublasHandle_t blas_ = nullptr;
   float* scratch_ = nullptr;
   size_t scratch_floats_ = 0;
@@ -174,8 +175,8 @@ class CudaBackend final : public backend::Backend<float> {
 
 }  // namespace
 
-std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device) {
-  return std::make_unique<CudaBackend>(device);
+std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device, backend::Precision precision) {
+  return std::make_unique<CudaBackend>(device, precision);
 }
 
 }  // namespace moelaw::cuda

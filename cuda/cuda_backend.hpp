@@ -6,10 +6,14 @@
 #include <memory>
 
 #include "backend/backend.hpp"
+#include "backend/precision.hpp"
 
 namespace moelaw::cuda {
 
-// `device`: the GPU this process uses (ranks on a node take rank % count).
-std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device);
+// `device`: the GPU this process uses (ranks on a node take rank % count). `precision`: fp32
+// computes every operation in fp32 (checked op by op against the CPU reference); bf16 is mixed
+// precision (see backend/precision.hpp).
+std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device,
+                                                           backend::Precision precision = backend::Precision::fp32);
 
 }  // namespace moelaw::cuda

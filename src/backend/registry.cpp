@@ -13,10 +13,18 @@ GpuBackendProvider& provider() {
 
 void register_gpu_backend(GpuBackendProvider p) { provider() = p; }
 
-std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, int rank_on_node,
-                                                      bool gpu_supported, const std::string& why_not,
-                                                      std::string* note) {
-  if (requested == "cpu") return make_cpu_backend<float>();
+namespace {
+std::unique_ptr<Backend<float>> make_cpu(const std::string& precision, const std::string& why) {
+  if (precision == "bf16") throw UsageError("train.precision = \"bf16\" needs a GPU, and " + why);
+  return make_cpu_backend<float>();
+}
+}  // namespace
+
+std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, const std::string& precision,
+                                                      int rank_on_node, bool gpu_supported,
+                                                      const std::string& why_not, std::string* note) {
+  if (requested == "cpu") return make_cpu(precision, "train.backend is \"cpu\"");
+  const Precision gpu_precision = precision == "fp32" ? Precision::fp32 : Precision::bf16;
   const auto& p = provider();
   std::string reason = "this build has no CUDA backend (nvcc was not found when it was configured)";
   int count = 0;
@@ -24,12 +32,13 @@ std::unique_ptr<Backend<float>> make_training_backend(const std::string& request
   if (requested == "cuda") {
     if (count == 0) throw UsageError("train.backend = \"cuda\": no GPU can be used: " + reason);
     if (!gpu_supported) throw UsageError("train.backend = \"cuda\": " + why_not);
-    return p.make(rank_on_node % count);
+    return p.make(rank_on_node % count, gpu_precision);
   }
   // auto
-  if (count > 0 && gpu_supported) return p.make(rank_on_node % count);
-  if (note) *note = count > 0 ? why_not + "; training on the CPU" : "no GPU (" + reason + "); training on the CPU";
-  return make_cpu_backend<float>();
+  if (count > 0 && gpu_supported) return p.make(rank_on_node % count, gpu_precision);
+  const std::string why = count > 0 ? why_not : "there is no GPU (" + reason + ")";
+  if (note) *note = why + "; training on the CPU";
+  return make_cpu(precision, why);
 }
 
 }  // namespace moelaw::backend

@@ -43,6 +43,7 @@ const Schema& run_schema() {
       {"train.eps", Type::Real, Value{1e-8}, 0, 1, {}, "AdamW epsilon"},
       {"train.grad_clip", Type::Real, Value{1.0}, 0, {}, {}, "global-norm clip; 0 = off"},
       {"train.backend", Type::String, Value{S("auto")}, {}, {}, {"cpu", "cuda", "auto"}, "compute backend"},
+      {"train.precision", Type::String, Value{S("auto")}, {}, {}, {"fp32", "bf16", "auto"}, "number format: auto = bf16 on the GPU, fp32 on the CPU"},
       {"train.eval_interval_steps", Type::Integer, Value{int64_t{100}}, 0, {}, {}, "0 = only at the end"},
       {"train.eval_tokens", Type::Integer, Value{int64_t{1'048'576}}, 0, {}, {}, "held-out tokens per evaluation"},
       {"train.log_interval_steps", Type::Integer, Value{int64_t{10}}, 1, {}, {}, "progress line interval"},
@@ -122,6 +123,9 @@ RunConfig to_run_config(const Resolved& r) {
   t.eps = r.real("train.eps");
   t.grad_clip = r.real("train.grad_clip");
   t.backend = r.string("train.backend");
+  t.precision = r.string("train.precision");
+  if (t.precision == "bf16" && t.backend == "cpu")
+    r.fail("train.precision", "bf16 needs the cuda backend (the CPU reference computes in fp32)");
   t.eval_interval_steps = r.integer("train.eval_interval_steps");
   t.eval_tokens = r.integer("train.eval_tokens");
   t.log_interval_steps = r.integer("train.log_interval_steps");

@@ -33,6 +33,7 @@ struct TrainConfig {
   int64_t micro_batch;            // sequences per micro-step and rank; 0 = whole batch at once
   double weight_decay, beta1, beta2, eps, grad_clip;
   std::string backend;            // "cpu", "cuda", "auto"
+  std::string precision;          // "fp32", "bf16", "auto" (bf16 on the GPU, fp32 on the CPU)
   int64_t eval_interval_steps, eval_tokens, log_interval_steps;
 };
 

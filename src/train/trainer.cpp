@@ -205,7 +205,7 @@ class Trainer {
   void build_model() {
     // MoE layers route and dispatch on the host for now: the CUDA backend trains dense models.
     std::string note;
-    backend_ = backend::make_training_backend(cfg_.train.backend, rank_on_node(), cfg_.model.experts == 1,
+    backend_ = backend::make_training_backend(cfg_.train.backend, cfg_.train.precision, rank_on_node(), cfg_.model.experts == 1,
                                               "the CUDA backend does not train MoE models yet", &note);
     if (world_.rank() == 0 && cfg_.train.backend == "auto" && !note.empty())
       std::printf("train.backend = auto: %s\n", note.c_str());
