@@ -35,15 +35,15 @@ moelaw::backend::Backend<T>& cpu() {
   return *backend;
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(whole_model_gradient_matches_finite_differences) {
-  // Every parameter entry is probed. init_scale 1 (not 0.1) makes the layers far from linear, so a
-  // mistake in any branch shows. Step h = 1e-5, |analytic − numeric| ≤ 1e-9 + 1e-6·|value|:
-  // rounding ≈ 1e-16·loss/h ≈ 4e-11 and truncation h²·|f'''|/6 stay near 1e-10, the worst entry
-  // uses under 15% of its bound (h = 1e-6 left rounding noise at 1e-9, too close to it).
+// Every parameter entry is probed. init_scale 1 (not 0.1) makes the layers far from linear, so a
+// mistake in any branch shows. Step h = 1e-5, |analytic − numeric| ≤ 1e-9 + 1e-6·|value|:
+// rounding ≈ 1e-16·loss/h ≈ 4e-11 and truncation h²·|f'''|/6 stay near 1e-10, the worst entry
+// uses under 15% of its bound (h = 1e-6 left rounding noise at 1e-9, too close to it).
+// output_chunk_rows > 0 makes the output head run in chunks of that many rows.
+void check_whole_model_gradient(int64_t output_chunk_rows) {
   const int64_t B = 2, T = 8;
   Transformer<double> model(cpu<double>(), kTiny, B);
+  if (output_chunk_rows > 0) model.set_output_chunk_rows(output_chunk_rows);
   model.initialize(42, 1.0);
   const Batch batch = tiny_batch(B, T, 7);
   model.zero_grad();
@@ -67,6 +67,13 @@ BOOST_AUTO_TEST_CASE(whole_model_gradient_matches_finite_differences) {
     BOOST_TEST(norm > 0, t.name << " has an all-zero gradient");
   }
 }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(whole_model_gradient_matches_finite_differences) { check_whole_model_gradient(0); }
+
+// 16 positions in chunks of 5, 5, 5 and 1: the backward recomputes each chunk's logits.
+BOOST_AUTO_TEST_CASE(output_head_in_chunks_matches_finite_differences) { check_whole_model_gradient(5); }
 
 BOOST_AUTO_TEST_CASE(micro_batches_accumulate_to_the_full_batch_gradient) {
   const int64_t B = 3, T = 8;
@@ -135,5 +142,27 @@ BOOST_AUTO_TEST_CASE(initialisation_is_the_switch_truncated_normal) {
     const double sigma = std::sqrt(0.1 / double(t.fan_in));
     BOOST_TEST(max_abs <= 2 * sigma, t.name);
     BOOST_TEST(std::abs(std::sqrt(sq / double(t.size)) / sigma - 0.8796) < 0.03, t.name);
+  }
+}
+
+// forward() then backward() recomputes the head's chunks; forward_backward() fuses the head's
+// gradient into the forward (checked against finite differences above). Both must agree.
+BOOST_AUTO_TEST_CASE(separate_backward_recomputes_the_output_head_chunks) {
+  const int64_t B = 2, T = 8;
+  const Batch batch = tiny_batch(B, T, 17);
+  for (int64_t chunk : {int64_t{5}, B * T}) {
+    Transformer<double> fused(cpu<double>(), kTiny, B), separate(cpu<double>(), kTiny, B);
+    fused.set_output_chunk_rows(chunk);
+    separate.set_output_chunk_rows(chunk);
+    fused.initialize(3, 1.0);
+    separate.initialize(3, 1.0);
+    fused.zero_grad();
+    separate.zero_grad();
+    const auto lf = fused.forward_backward(batch.tokens.data(), batch.targets.data(), B, T);
+    const auto ls = separate.forward(batch.tokens.data(), batch.targets.data(), B, T);
+    separate.backward(1.0 / double(ls.count));
+    BOOST_TEST(std::abs(lf.mean() - ls.mean()) < 1e-14);
+    const auto c = compare(fused.gradients(), separate.gradients(), {1e-12, 1e-15});
+    BOOST_TEST(c.ok, c.describe("chunks of " + std::to_string(chunk)));
   }
 }

@@ -20,12 +20,16 @@ struct Transformer<T>::Activations {
   };
   std::vector<DeviceArray<T>> residual;  // the stream entering each block, and after the last
   std::vector<Block> blocks;
-  DeviceArray<T> lnf, rstdf, logits, losses;
+  DeviceArray<T> lnf, rstdf, logits, losses;  // logits: [output_chunk_rows, V], probabilities in place
+  bool logits_hold_probs = false;  // the forward's only chunk is still there for backward
   DeviceArray<T> scratch;  // values only the next operation reads (pre-RoPE q/k, projections)
   DeviceArray<T> dres, dln, datt, dq, dk, dv, drot, dh, dgate, dup;  // backward scratch
   DeviceArray<int32_t> tokens, targets;
 
-  Activations(backend::DeviceMemory& m, const ModelDims& d, int64_t max_b) {
+  int64_t output_chunk_rows;  // rows of logits the output head materialises at once
+
+  Activations(backend::DeviceMemory& m, const ModelDims& d, int64_t max_b, int64_t chunk_rows)
+      : output_chunk_rows(std::min(chunk_rows, max_b * d.seq_len)) {
     const size_t N = size_t(max_b * d.seq_len), C = size_t(d.d_model), F = size_t(d.ffn_hidden());
     const size_t att = size_t(max_b * d.n_heads) * size_t(d.seq_len * d.seq_len);
     for (int64_t i = 0; i <= d.n_blocks; ++i) residual.emplace_back(m, N * C);
@@ -35,7 +39,7 @@ struct Transformer<T>::Activations {
                         {m, N * F}});
     lnf = DeviceArray<T>(m, N * C);
     rstdf = DeviceArray<T>(m, N);
-    logits = DeviceArray<T>(m, N * size_t(d.vocab_size));
+    logits = DeviceArray<T>(m, size_t(output_chunk_rows) * size_t(d.vocab_size));
     losses = DeviceArray<T>(m, N);
     scratch = DeviceArray<T>(m, N * C);
     for (auto* a : {&dres, &dln, &datt, &dq, &dk, &dv, &drot}) *a = DeviceArray<T>(m, N * C);
@@ -92,7 +96,22 @@ Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
   grads_ = DeviceArray<T>(backend_, size_t(table_.total()));
   params_.zero();
   grads_.zero();
-  acts_ = std::make_unique<Activations>(backend_, dims_, max_micro_batch);
+  acts_ = std::make_unique<Activations>(backend_, dims_, max_micro_batch, default_output_chunk_rows(dims_));
+}
+
+// Enough rows that each chunk's GEMM keeps the hardware busy, few enough that the [rows, V]
+// logits stay near 256 MiB (all N·V of them would be 3.3 GB for 16 sequences of 1024 at V = 50,257).
+template <typename T>
+int64_t Transformer<T>::default_output_chunk_rows(const ModelDims& dims) {
+  const int64_t budget = (int64_t{256} << 20) / int64_t(sizeof(T));
+  return std::max<int64_t>(64, budget / dims.vocab_size / 64 * 64);
+}
+
+template <typename T>
+void Transformer<T>::set_output_chunk_rows(int64_t rows) {
+  if (rows < 1) throw UsageError("model: the output head needs chunks of at least one row");
+  acts_ = std::make_unique<Activations>(backend_, dims_, max_micro_batch_, rows);
+  last_b_ = last_t_ = 0;
 }
 
 template <typename T>
@@ -138,7 +157,44 @@ double Transformer<T>::gradient_norm() {
 }
 
 template <typename T>
+void Transformer<T>::output_head(int64_t N, HeadPass pass, double grad_scale) {
+  const int64_t C = dims_.d_model, V = dims_.vocab_size;
+  auto& a = *acts_;
+  auto& be = backend_;
+  T* P = params_.data();
+  T* G = grads_.data();
+  const int64_t chunk = a.output_chunk_rows;
+  // A backward after a plain forward finds the forward's probabilities only if there was one chunk.
+  const bool logits = pass != HeadPass::backward || !(N <= chunk && a.logits_hold_probs);
+  const bool gradient = pass != HeadPass::loss;
+  if (gradient) be.zero_bytes(a.dln.data(), size_t(N * C) * sizeof(T));
+  for (int64_t row = 0; row < N; row += chunk) {
+    const int64_t n = std::min(chunk, N - row);
+    if (logits) {
+      be.matmul_forward(a.logits.data(), a.lnf.data() + row * C, tensor(P, "lm_head"), n, C, V);
+      be.cross_entropy_forward(a.losses.data() + row, a.logits.data(), a.targets.data() + row, n, V);
+    }
+    if (!gradient) continue;
+    be.cross_entropy_backward(a.logits.data(), a.targets.data() + row, grad_scale, n, V);
+    be.matmul_backward(a.dln.data() + row * C, tensor(G, "lm_head"), a.logits.data(), a.lnf.data() + row * C,
+                       tensor(P, "lm_head"), n, C, V);
+  }
+  a.logits_hold_probs = !gradient && N <= chunk;
+  if (!gradient) return;
+  be.zero_bytes(a.dres.data(), size_t(N * C) * sizeof(T));
+  be.rmsnorm_backward(a.dres.data(), tensor(G, "final_norm"), a.dln.data(), a.residual[dims_.n_blocks].data(),
+                      tensor(P, "final_norm"), a.rstdf.data(), N, C);
+}
+
+template <typename T>
 LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t) {
+  return forward(tokens, targets, b, t, std::nullopt);
+}
+
+template <typename T>
+LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t,
+                                std::optional<double> grad_scale) {
+  head_grad_scale_.reset();
   if (b < 1 || b > max_micro_batch_ || t < 1 || t > dims_.seq_len)
     throw std::invalid_argument("forward: batch " + std::to_string(b) + "x" + std::to_string(t) +
                                 " exceeds the model's " + std::to_string(max_micro_batch_) + "x" +
@@ -198,9 +254,12 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
   }
   be.rmsnorm_forward(a.lnf.data(), a.rstdf.data(), a.residual[dims_.n_blocks].data(),
                      tensor(P, "final_norm"), N, C, kNormEps);
-  be.matmul_forward(a.logits.data(), a.lnf.data(), tensor(P, "lm_head"), N, C, V);
-  be.cross_entropy_forward(a.losses.data(), a.logits.data(), a.targets.data(), N, V);
+  // Output head and loss, a chunk of rows at a time: the full [N, V] softmax never exists. In
+  // training (forward_backward) each chunk's gradient follows at once, so nothing is recomputed.
+  if (grad_scale) output_head(N, HeadPass::loss_and_gradient, *grad_scale);
+  else output_head(N, HeadPass::loss);
   result.sum = be.sum(a.losses.data(), N);
+  head_grad_scale_ = grad_scale;
   last_b_ = b;
   last_t_ = t;
   return result;
@@ -211,7 +270,7 @@ void Transformer<T>::backward(double loss_scale) {
   if (last_b_ == 0) throw std::logic_error("backward() without a forward() before it");
   const int64_t b = last_b_, t = last_t_;
   last_b_ = last_t_ = 0;
-  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden(), V = dims_.vocab_size;
+  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden();
   const int64_t H = dims_.n_heads, D = dims_.head_dim;
   auto& a = *acts_;
   auto& be = backend_;
@@ -220,13 +279,12 @@ void Transformer<T>::backward(double loss_scale) {
   T* P = params_.data();
   T* G = grads_.data();
 
-  be.cross_entropy_backward(a.logits.data(), a.targets.data(), loss_scale, N, V);
-  clear(a.dln, N * C);
-  be.matmul_backward(a.dln.data(), tensor(G, "lm_head"), a.logits.data(), a.lnf.data(),
-                     tensor(P, "lm_head"), N, C, V);
-  clear(a.dres, N * C);
-  be.rmsnorm_backward(a.dres.data(), tensor(G, "final_norm"), a.dln.data(),
-                      a.residual[dims_.n_blocks].data(), tensor(P, "final_norm"), a.rstdf.data(), N, C);
+  if (!head_grad_scale_) {
+    output_head(N, HeadPass::backward, loss_scale);
+  } else if (*head_grad_scale_ != loss_scale) {
+    throw std::logic_error("backward(): the loss scale differs from the one the forward's output head used");
+  }
+  head_grad_scale_.reset();
 
   // dres holds d loss / d (residual stream); each block adds its branches' gradients into it,
   // which is exactly the residual connection's backward.
@@ -286,8 +344,9 @@ LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* t
   // gradient of the batch mean whatever the split.
   for (int64_t start = 0; start < B; start += max_micro_batch_) {
     const int64_t b = std::min(max_micro_batch_, B - start);
-    const LossSum part = forward(tokens + start * t, targets + start * t, b, t);
-    backward(1.0 / double(count));
+    const double scale = 1.0 / double(count);
+    const LossSum part = forward(tokens + start * t, targets + start * t, b, t, scale);
+    backward(scale);
     total.sum += part.sum;
     total.count += part.count;
   }

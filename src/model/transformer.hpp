@@ -4,11 +4,13 @@
 // RMSNorm → SwiGLU(3·d_model) → +residual] → final RMSNorm → untied output projection →
 // softmax cross-entropy.
 //
-// Memory: parameters, gradients and activations live in the backend's memory. Activations are
+// Memory: parameters, gradients and activations live in the backend's memory. Logits exist only
+// for a chunk of rows at a time (the output head and the loss run chunk by chunk). Activations are
 // sized for one micro-batch (max_micro_batch sequences of up to seq_len tokens) and reused, so a
 // batch of any size runs as micro-batches whose gradients accumulate (forward_backward).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -47,6 +49,10 @@ class Transformer {
   const ModelDims& dims() const { return dims_; }
   const ParameterTable& table() const { return table_; }
   int64_t max_micro_batch() const { return max_micro_batch_; }
+  // The output head computes logits and their softmax for this many rows at a time (default:
+  // about 256 MiB of logits); a backward over several chunks recomputes each chunk's logits.
+  void set_output_chunk_rows(int64_t rows);
+  static int64_t default_output_chunk_rows(const ModelDims& dims);
   backend::Backend<T>& backend() { return backend_; }
 
   // The contiguous buffers in backend memory (parameters and gradients share the table's layout).
@@ -89,6 +95,15 @@ class Transformer {
   struct BlockWeights;
   T* tensor(T* base, const std::string& name) const { return base + table_.at(name).offset; }
   BlockWeights block_weights(T* base, int64_t block) const;
+  // With grad_scale (training), the output head's backward runs inside the forward, chunk by chunk.
+  LossSum forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t,
+                  std::optional<double> grad_scale);
+  // The output head and loss, chunk by chunk: loss only (a plain forward), loss and gradient
+  // (training's forward), or gradient after a plain forward (recomputing each chunk's logits
+  // unless the forward's single chunk is still there). The gradient is that of
+  // grad_scale·Σ losses, added into the head's and final norm's gradients and written to dres.
+  enum class HeadPass { loss, loss_and_gradient, backward };
+  void output_head(int64_t N, HeadPass pass, double grad_scale = 0);
 
   backend::Backend<T>& backend_;
   ModelDims dims_;
@@ -97,6 +112,7 @@ class Transformer {
   backend::DeviceArray<T> params_, grads_;
   std::unique_ptr<Activations> acts_;
   int64_t last_b_ = 0, last_t_ = 0;  // shape of the last forward, 0 when consumed
+  std::optional<double> head_grad_scale_;  // the last forward already ran the head's backward
   bool training_ = true;             // capacity and statistics (forward_backward) or not (evaluate)
   std::vector<std::unique_ptr<moe::MoeLayer<T>>> moe_;  // one per block for MoE models
   MoeStats moe_stats_;
