@@ -20,6 +20,9 @@ void adamw(float* params, const float* grads, float* m, float* v, int64_t n, con
 void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C, double eps);
 void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
                       const float* rstd, int64_t N, int64_t C);
+// dgain[c] += Σ_n dout·in·rstd (RMSNorm's gain gradient; deterministic two-stage reduction).
+void rmsnorm_backward_gain(float* dgain, const float* dout, const float* in, const float* rstd, int64_t N,
+                           int64_t C);
 
 void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C);
 void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t N, int64_t C);

@@ -1,6 +1,6 @@
 // Row-wise operations: RMSNorm, softmax cross-entropy, the causal softmax of attention, and
-// the embedding lookup. One block per row; sums that the reference takes in double are taken
-// in double here too.
+// the embedding lookup (the column reductions of their backwards are in kernels_columns.cu).
+// One block per row; sums that the reference takes in double are taken in double here too.
 #include "block_reduce.cuh"
 #include "check.hpp"
 #include "kernels.hpp"
@@ -34,16 +34,6 @@ __global__ void rmsnorm_backward_input_kernel(float* din, const float* dout, con
   const float mean_dot = float(dot / double(C));
   float* dx = din + n * C;
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) dx[c] += r * (gain[c] * dy[c] - x[c] * r * mean_dot);
-}
-
-// One thread per column, positions in order: the reference's summation order.
-__global__ void rmsnorm_backward_gain_kernel(float* dgain, const float* dout, const float* in, const float* rstd,
-                                             int64_t N, int64_t C) {
-  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (c >= C) return;
-  float acc = 0;
-  for (int64_t n = 0; n < N; ++n) acc += dout[n * C + c] * in[n * C + c] * rstd[n];
-  dgain[c] += acc;
 }
 
 __global__ void cross_entropy_forward_kernel(float* losses, float* rows, const int32_t* targets, int64_t V) {
@@ -118,15 +108,6 @@ __global__ void embedding_forward_kernel(float* out, const int32_t* tokens, cons
   out[i] = table[int64_t(tokens[n]) * C + c];
 }
 
-// One thread per column, positions in order: no races on repeated tokens, and the reference's
-// summation order (so the result is deterministic).
-__global__ void embedding_backward_kernel(float* dtable, const float* dout, const int32_t* tokens, int64_t N,
-                                          int64_t C) {
-  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (c >= C) return;
-  for (int64_t n = 0; n < N; ++n) dtable[int64_t(tokens[n]) * C + c] += dout[n * C + c];
-}
-
 unsigned grid(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
 int row_threads(int64_t width) { return width >= 4096 ? 1024 : width >= 512 ? 256 : 64; }
@@ -144,8 +125,7 @@ void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* 
   if (N == 0) return;
   rmsnorm_backward_input_kernel<<<unsigned(N), row_threads(C)>>>(din, dout, in, gain, rstd, C);
   MOELAW_CUDA_LAUNCHED();
-  rmsnorm_backward_gain_kernel<<<grid(C, 128), 128>>>(dgain, dout, in, rstd, N, C);
-  MOELAW_CUDA_LAUNCHED();
+  rmsnorm_backward_gain(dgain, dout, in, rstd, N, C);
 }
 
 void cross_entropy_forward(float* losses, float* logits_to_probs, const int32_t* targets, int64_t N, int64_t V) {
@@ -175,12 +155,6 @@ void causal_softmax_backward(float* dprobs_to_dscores, const float* probs, int64
 void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C) {
   if (N * C == 0) return;
   embedding_forward_kernel<<<grid(N * C, 256), 256>>>(out, tokens, table, N, C);
-  MOELAW_CUDA_LAUNCHED();
-}
-
-void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t N, int64_t C) {
-  if (N * C == 0) return;
-  embedding_backward_kernel<<<grid(C, 128), 128>>>(dtable, dout, tokens, N, C);
   MOELAW_CUDA_LAUNCHED();
 }
 

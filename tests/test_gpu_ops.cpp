@@ -105,7 +105,9 @@ BOOST_AUTO_TEST_CASE(rmsnorm) {
   p.gpu->rmsnorm_backward(din.gpu.data(), dgain.gpu.data(), dout.gpu.data(), in.gpu.data(), gain.gpu.data(),
                           rstd.gpu.data(), N, C);
   expect_close(din, "rmsnorm d input", kProducts);
-  expect_close(dgain, "rmsnorm d gain", kProducts);
+  // The gain gradient sums N = 128 positions in another order (row ranges, then ranges in order):
+  // worst case 128·2^-24·Σ|terms| ≈ 1e-3 absolute for terms of order 1; typical far less.
+  expect_close(dgain, "rmsnorm d gain", kProducts, 1e-3);
 }
 
 BOOST_AUTO_TEST_CASE(rope) {
