@@ -7,6 +7,7 @@
 
 #include "check.hpp"
 #include "kernels.hpp"
+#include "moe_kernels.hpp"
 
 namespace moelaw::cuda {
 
@@ -24,6 +25,7 @@ class CudaBackend final : public backend::Backend<float> {
   }
   ~CudaBackend() override {
     if (scratch_) cudaFree(scratch_);
+    if (moe_workspace_) cudaFree(moe_workspace_);
     cublasDestroy(blas_);
   }
 
@@ -140,6 +142,37 @@ class CudaBackend final : public backend::Backend<float> {
   double sum(const float* x, int64_t n) override { return kernels::sum(x, n); }
   void scale(float* x, int64_t n, double s) override { kernels::scale(x, n, s); }
 
+  void moe_route(float* logits_to_probs, float* lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
+                 int64_t N, int64_t E, int64_t k, int64_t capacity) override {
+    int32_t* workspace = moe_workspace(kernels::moe_route_workspace(N, E, k));
+    kernels::moe_route(logits_to_probs, lse, expert, slot, counts, sums, workspace, N, E, k, capacity);
+  }
+  void moe_route_backward(float* dlogits, const float* dprobs, const float* probs, const float* lse,
+                          const int64_t* load, int64_t N, int64_t E, int64_t k, double aux_scale,
+                          double z_scale) override {
+    kernels::moe_route_backward(dlogits, dprobs, probs, lse, load, N, E, k, aux_scale, z_scale);
+  }
+  void moe_permute(float* send, int32_t* position, const float* x, const int32_t* expert, const int32_t* slot,
+                   const int64_t* kept, int64_t N, int64_t E, int64_t k, int64_t d) override {
+    kernels::moe_permute(send, position, x, expert, slot, kept, N, E, k, d);
+  }
+  void gather_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) override {
+    kernels::gather_rows(out, in, index, rows, width);
+  }
+  void scatter_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) override {
+    kernels::scatter_rows(out, in, index, rows, width);
+  }
+  void moe_combine(float* out, const float* rows, const float* probs, const int32_t* expert, const int32_t* position,
+                   int64_t N, int64_t E, int64_t k, int64_t d, bool accumulate) override {
+    kernels::moe_combine(out, rows, probs, expert, position, N, E, k, d, accumulate);
+  }
+  void moe_combine_backward(float* drows, float* dprobs, const float* dout, const float* rows, const float* probs,
+                            const int32_t* expert, const int32_t* position, int64_t N, int64_t E, int64_t k,
+                            int64_t d) override {
+    kernels::moe_combine_backward(drows, dprobs, dout, rows, probs, expert, position, N, E, k, d);
+  }
+  void synchronize() override { MOELAW_CUDA_CHECK(cudaDeviceSynchronize()); }
+
  private:
   void gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
             const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
@@ -166,11 +199,24 @@ class CudaBackend final : public backend::Backend<float> {
     return scratch_;
   }
 
+  // The router's per-chunk expert counts, grown on demand and kept.
+  int32_t* moe_workspace(size_t ints) {
+    if (ints > moe_workspace_ints_) {
+      if (moe_workspace_) MOELAW_CUDA_CHECK(cudaFree(moe_workspace_));
+      moe_workspace_ = nullptr;
+      MOELAW_CUDA_CHECK(cudaMalloc(&moe_workspace_, ints * sizeof(int32_t)));
+      moe_workspace_ints_ = ints;
+    }
+    return moe_workspace_;
+  }
+
   int device_;
   backend::Precision precision_;
   cublasHandle_t blas_ = nullptr;
   float* scratch_ = nullptr;
   size_t scratch_floats_ = 0;
+  int32_t* moe_workspace_ = nullptr;
+  size_t moe_workspace_ints_ = 0;
 };
 
 }  // namespace

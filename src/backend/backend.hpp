@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/cpu/moe_ops.hpp"
 #include "backend/cpu/ops.hpp"
 #include "backend/device_memory.hpp"
 
@@ -52,6 +53,24 @@ class Backend : public DeviceMemory {
   virtual double sum_squares(const T* x, int64_t n) = 0;
   virtual double sum(const T* x, int64_t n) = 0;
   virtual void scale(T* x, int64_t n, double s) = 0;
+
+  // The MoE layer's routing, permutation and combine (contracts in backend/cpu/moe_ops.hpp).
+  virtual void moe_route(T* logits_to_probs, T* lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
+                         int64_t N, int64_t E, int64_t k, int64_t capacity) = 0;
+  virtual void moe_route_backward(T* dlogits, const T* dprobs, const T* probs, const T* lse, const int64_t* load,
+                                  int64_t N, int64_t E, int64_t k, double aux_scale, double z_scale) = 0;
+  virtual void moe_permute(T* send, int32_t* position, const T* x, const int32_t* expert, const int32_t* slot,
+                           const int64_t* kept, int64_t N, int64_t E, int64_t k, int64_t d) = 0;
+  virtual void gather_rows(T* out, const T* in, const int32_t* index, int64_t rows, int64_t width) = 0;
+  virtual void scatter_rows(T* out, const T* in, const int32_t* index, int64_t rows, int64_t width) = 0;
+  virtual void moe_combine(T* out, const T* rows, const T* probs, const int32_t* expert, const int32_t* position,
+                           int64_t N, int64_t E, int64_t k, int64_t d, bool accumulate) = 0;
+  virtual void moe_combine_backward(T* drows, T* dprobs, const T* dout, const T* rows, const T* probs,
+                                    const int32_t* expert, const int32_t* position, int64_t N, int64_t E, int64_t k,
+                                    int64_t d) = 0;
+
+  // Waits until every operation issued so far has finished (phase timers); a no-op on the CPU.
+  virtual void synchronize() {}
 };
 
 // The CPU reference backend (BLAS for matrix products, OpenMP for the rest).

@@ -79,7 +79,7 @@ void Transformer<T>::reset_moe_stats() {
 
 template <typename T>
 Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
-                            int64_t max_micro_batch, parallel::Communicator* expert_group)
+                            int64_t max_micro_batch, parallel::DeviceExchange* expert_exchange)
     : backend_(backend), dims_(dims), table_(dense_parameter_table(dims)),
       max_micro_batch_(max_micro_batch) {
   if (dims_.moe())
@@ -88,7 +88,7 @@ Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
           backend_,
           moe::MoeSettings{dims_.d_model, dims_.expert_hidden, dims_.experts, dims_.expert_choices,
                            dims_.capacity_factor, dims_.aux_loss_weight, dims_.z_loss_weight},
-          expert_group));
+          expert_exchange));
   reset_moe_stats();
   dims_.validate();
   if (max_micro_batch < 1) throw UsageError("model: the micro-batch must hold at least one sequence");

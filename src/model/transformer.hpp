@@ -17,7 +17,7 @@
 #include "model/model_dims.hpp"
 #include "model/parameter_table.hpp"
 #include "moe/moe_layer.hpp"
-#include "parallel/communicator.hpp"
+#include "parallel/device_exchange.hpp"
 
 namespace moelaw::model {
 
@@ -39,9 +39,10 @@ struct MoeStats {
 template <typename T>
 class Transformer {
  public:
-  // expert_group: the ranks that share this rank's tokens' experts (MoE models); null = all here.
+  // expert_exchange: moves token rows between the ranks that share this rank's tokens' experts
+  // (MoE models), on buffers in the backend's memory; null = every expert here.
   Transformer(backend::Backend<T>& backend, const ModelDims& dims, int64_t max_micro_batch,
-              parallel::Communicator* expert_group = nullptr);
+              parallel::DeviceExchange* expert_exchange = nullptr);
   ~Transformer();
   Transformer(const Transformer&) = delete;
   Transformer& operator=(const Transformer&) = delete;
@@ -85,6 +86,22 @@ class Transformer {
     double s = 0;
     for (const auto& m : moe_) s += m->exchange_seconds();
     return s;
+  }
+  // The MoE layers' phases (routing, permutation, experts, exchange), timed with the device
+  // synchronised at each boundary when enabled; summed over layers.
+  void set_moe_phase_timing(bool enabled) {
+    for (auto& m : moe_) m->set_phase_timing(enabled);
+  }
+  moe::MoePhaseTimes moe_phase_times() const {
+    moe::MoePhaseTimes t;
+    for (const auto& m : moe_) {
+      const auto& p = m->phase_times();
+      t.routing += p.routing;
+      t.permutation += p.permutation;
+      t.experts += p.experts;
+      t.exchange += p.exchange;
+    }
+    return t;
   }
 
   // The same loss without gradients (evaluation).

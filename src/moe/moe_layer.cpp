@@ -1,153 +1,181 @@
 #include "moe/moe_layer.hpp"
 
-#include <algorithm>
+#include <chrono>
+
+#include "moe/grow_buffer.hpp"
 
 namespace moelaw::moe {
 
-template <typename T>
-MoeLayer<T>::MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::Communicator* expert_group)
-    : be_(backend), s_(settings), dispatcher_(expert_group, settings.experts) {}
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
 
 template <typename T>
-void MoeLayer<T>::gather_by_expert(const std::vector<T>& received, std::vector<T>& by_expert) const {
-  const int64_t d = s_.d_model;
-  by_expert.resize(order_.size() * static_cast<size_t>(d));
-  for (size_t i = 0; i < order_.size(); ++i)
-    std::copy_n(&received[order_[i] * d], d, &by_expert[i * d]);
+MoeLayer<T>::MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange)
+    : be_(backend), s_(settings), dispatcher_(expert_exchange, settings.experts) {}
+
+template <typename T>
+std::vector<int32_t> MoeLayer<T>::chosen_experts() const {
+  std::vector<int32_t> host(size_t(routing_.tokens * routing_.choices));
+  router_.expert.download(host.data(), host.size());
+  return host;
 }
 
 template <typename T>
-void MoeLayer<T>::scatter_from_expert(const std::vector<T>& by_expert, std::vector<T>& received, int64_t width) const {
-  received.assign(order_.size() * static_cast<size_t>(width), T(0));
-  for (size_t i = 0; i < order_.size(); ++i)
-    std::copy_n(&by_expert[i * width], width, &received[order_[i] * width]);
+void MoeLayer<T>::mark(double MoePhaseTimes::*phase) {
+  if (!timing_) return;
+  be_.synchronize();
+  const double now = now_seconds();
+  if (phase) times_.*phase += now - clock_;
+  clock_ = now;
+}
+
+// Received rows come grouped by source, then local expert; the experts want them expert-major.
+// With one source (or one local expert) both orders are the same and nothing moves.
+template <typename T>
+void MoeLayer<T>::plan_regrouping() {
+  const int64_t per = dispatcher_.experts_per_rank(), sources = dispatcher_.ranks();
+  const auto& counts = dispatcher_.received_counts();
+  expert_rows_.assign(size_t(per), 0);
+  for (int64_t src = 0; src < sources; ++src)
+    for (int64_t j = 0; j < per; ++j) expert_rows_[j] += counts[src * per + j];
+  regroup_ = sources > 1 && per > 1;
+  if (!regroup_) return;
+  std::vector<int64_t> next(size_t(per), 0);  // next expert-major row of each local expert
+  for (int64_t j = 1; j < per; ++j) next[j] = next[j - 1] + expert_rows_[j - 1];
+  std::vector<int32_t> order(size_t(dispatcher_.received_rows()));
+  int32_t at = 0;
+  for (int64_t src = 0; src < sources; ++src)
+    for (int64_t j = 0; j < per; ++j)
+      for (int64_t c = 0; c < counts[src * per + j]; ++c) order[next[j]++] = at++;
+  grow(order_, be_, order.size());
+  order_.upload(order.data(), order.size());
+}
+
+template <typename T>
+const T* MoeLayer<T>::to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width) {
+  if (!regroup_) return received;
+  const int64_t M = dispatcher_.received_rows();
+  T* out = grow(buffer, be_, size_t(M * width));
+  be_.gather_rows(out, received, order_.data(), M, width);
+  return out;
+}
+
+template <typename T>
+const T* MoeLayer<T>::to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width) {
+  if (!regroup_) return by_expert;
+  const int64_t M = dispatcher_.received_rows();
+  T* out = grow(buffer, be_, size_t(M * width));
+  be_.scatter_rows(out, by_expert, order_.data(), M, width);
+  return out;
 }
 
 template <typename T>
 void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t N, bool training) {
   const int64_t d = s_.d_model, H = s_.hidden, E = s_.experts, k = s_.choices;
   x_ = x;
-  route(be_, x, w.router, N, d, E, k, training ? expert_capacity(s_.capacity_factor, N, k, E) : -1, routing_);
-  auto& r = routing_;
+  mark(nullptr);
+  route(be_, x, w.router, N, d, E, k, training ? expert_capacity(s_.capacity_factor, N, k, E) : -1, router_, routing_);
+  mark(&MoePhaseTimes::routing);
 
   // Send buffer: rows grouped by expert (so by destination rank), in slot order.
-  std::vector<int64_t> offset(static_cast<size_t>(E) + 1, 0);
-  for (int64_t e = 0; e < E; ++e) offset[e + 1] = offset[e] + r.kept[e];
-  std::vector<T> send(static_cast<size_t>(offset[E] * d));
-  send_position_.assign(static_cast<size_t>(N * k), -1);
-  for (int64_t i = 0; i < N * k; ++i) {
-    if (r.expert[i] < 0) continue;
-    int64_t pos = offset[r.expert[i]] + r.slot[i];
-    send_position_[i] = pos;
-    std::copy_n(x + (i / k) * d, d, &send[pos * d]);
-  }
-  dispatcher_.plan(r.kept);
-  std::vector<T> received = dispatcher_.forward(send, d);
+  int64_t S = 0;
+  for (int64_t kept : routing_.kept) S += kept;
+  T* send = grow(send_, be_, size_t(S * d));
+  be_.moe_permute(send, grow(position_, be_, size_t(N * k)), x, router_.expert.data(), router_.slot.data(),
+                  router_.counts.data() + E, N, E, k, d);
+  mark(&MoePhaseTimes::permutation);
+  dispatcher_.plan(routing_.kept);
+  const int64_t M = dispatcher_.received_rows();
+  const T* received = dispatcher_.forward(send, grow(recv_, be_, size_t(M * d)), d);
+  mark(&MoePhaseTimes::exchange);
+  plan_regrouping();
+  xs_ = to_expert_major(received, xs_buf_, d);
+  mark(&MoePhaseTimes::permutation);
 
-  // Received rows come grouped by source, then local expert: regroup them expert-major.
-  const int64_t per = dispatcher_.experts_per_rank(), sources = dispatcher_.ranks();
-  const auto& counts = dispatcher_.received_counts();
-  expert_rows_.assign(static_cast<size_t>(per), 0);
-  std::vector<std::vector<int64_t>> rows_of(static_cast<size_t>(per));
-  int64_t at = 0;
-  for (int64_t src = 0; src < sources; ++src)
-    for (int64_t j = 0; j < per; ++j)
-      for (int64_t c = 0; c < counts[src * per + j]; ++c) rows_of[j].push_back(at++);
-  order_.clear();
-  for (int64_t j = 0; j < per; ++j) {
-    expert_rows_[j] = static_cast<int64_t>(rows_of[j].size());
-    order_.insert(order_.end(), rows_of[j].begin(), rows_of[j].end());
-  }
-  gather_by_expert(received, xs_);
-
-  const int64_t M = static_cast<int64_t>(order_.size());
-  gate_.assign(static_cast<size_t>(M * H), T(0));
-  up_.assign(gate_.size(), T(0));
-  h_.assign(gate_.size(), T(0));
-  std::vector<T> y(static_cast<size_t>(M * d), T(0));
+  // Each local expert on its rows. A grouped GEMM (cublasGemmGroupedBatchedEx) would run all
+  // experts in one launch; per-expert products keep the backend seam unchanged for now.
+  T* gate = grow(gate_, be_, size_t(M * H));
+  T* up = grow(up_, be_, size_t(M * H));
+  T* h = grow(h_, be_, size_t(M * H));
+  T* y = grow(y_, be_, size_t(M * d));
   int64_t row = 0;
-  for (int64_t j = 0; j < per; ++j) {
+  for (int64_t j = 0; j < dispatcher_.experts_per_rank(); ++j) {
     const int64_t m = expert_rows_[j], e = dispatcher_.first_local_expert() + j;
     if (m > 0) {
-      be_.matmul_forward(&gate_[row * H], &xs_[row * d], w.w_gate + e * H * d, m, d, H);
-      be_.matmul_forward(&up_[row * H], &xs_[row * d], w.w_up + e * H * d, m, d, H);
-      be_.swiglu_forward(&h_[row * H], &gate_[row * H], &up_[row * H], m, H);
-      be_.matmul_forward(&y[row * d], &h_[row * H], w.w_down + e * d * H, m, H, d);
+      be_.matmul_forward(gate + row * H, xs_ + row * d, w.w_gate + e * H * d, m, d, H);
+      be_.matmul_forward(up + row * H, xs_ + row * d, w.w_up + e * H * d, m, d, H);
+      be_.swiglu_forward(h + row * H, gate + row * H, up + row * H, m, H);
+      be_.matmul_forward(y + row * d, h + row * H, w.w_down + e * d * H, m, H, d);
     }
     row += m;
   }
-  std::vector<T> back;
-  scatter_from_expert(y, back, d);
-  y_sent_ = dispatcher_.reverse(back, d);
+  mark(&MoePhaseTimes::experts);
+  const T* back = to_receive_order(y, back_, d);
+  mark(&MoePhaseTimes::permutation);
+  ysent_ = dispatcher_.reverse(back, grow(ysent_buf_, be_, size_t(S * d)), d);
+  mark(&MoePhaseTimes::exchange);
 
   // Combine: each token's kept choices, weighted by their router probability, in choice order.
-  std::fill(out, out + N * d, T(0));
-  for (int64_t i = 0; i < N * k; ++i) {
-    const int64_t pos = send_position_[i];
-    if (pos < 0) continue;
-    const int64_t t = i / k;
-    const T p = r.probs[t * E + r.expert[i]];
-    const T* yr = &y_sent_[pos * d];
-    T* o = out + t * d;
-    for (int64_t c = 0; c < d; ++c) o[c] += p * yr[c];
-  }
+  be_.moe_combine(out, ysent_, router_.probs.data(), router_.expert.data(), position_.data(), N, E, k, d, false);
+  mark(&MoePhaseTimes::permutation);
 }
 
 template <typename T>
 void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, const ExpertWeights<T>& dw,
                            double loss_scale) {
   const int64_t d = s_.d_model, H = s_.hidden, E = s_.experts, k = s_.choices;
-  const auto& r = routing_;
-  const int64_t N = r.tokens;
+  const int64_t N = routing_.tokens, S = dispatcher_.sent_rows(), M = dispatcher_.received_rows();
+  mark(nullptr);
   // Through the gates: d/d(expert output) = p · dout; d/dp = dout · expert output.
-  std::vector<T> dprobs(static_cast<size_t>(N * E), T(0));
-  std::vector<T> dy_send(y_sent_.size(), T(0));
-  for (int64_t i = 0; i < N * k; ++i) {
-    const int64_t pos = send_position_[i];
-    if (pos < 0) continue;
-    const int64_t t = i / k, e = r.expert[i];
-    const T p = r.probs[t * E + e];
-    const T* g = dout + t * d;
-    const T* yr = &y_sent_[pos * d];
-    double dot = 0;
-    for (int64_t c = 0; c < d; ++c) {
-      dy_send[pos * d + c] = p * g[c];
-      dot += double(g[c]) * double(yr[c]);
-    }
-    dprobs[t * E + e] += T(dot);
-  }
-  std::vector<T> dy_by_expert;
-  gather_by_expert(dispatcher_.forward(dy_send, d), dy_by_expert);
+  T* dprobs = grow(router_.dprobs, be_, size_t(N * E));
+  be_.zero_bytes(dprobs, size_t(N * E) * sizeof(T));
+  T* dsend = grow(dsend_, be_, size_t(S * d));
+  be_.moe_combine_backward(dsend, dprobs, dout, ysent_, router_.probs.data(), router_.expert.data(),
+                           position_.data(), N, E, k, d);
+  mark(&MoePhaseTimes::permutation);
+  const T* dy_received = dispatcher_.forward(dsend, grow(drecv_, be_, size_t(M * d)), d);
+  mark(&MoePhaseTimes::exchange);
+  const T* dy = to_expert_major(dy_received, dby_expert_, d);
+  mark(&MoePhaseTimes::permutation);
 
-  const int64_t M = static_cast<int64_t>(order_.size());
-  std::vector<T> dh(static_cast<size_t>(M * H), T(0)), dgate(dh.size(), T(0)), dup(dh.size(), T(0));
-  std::vector<T> dxs(static_cast<size_t>(M * d), T(0));
-  const int64_t per = dispatcher_.experts_per_rank();
+  T* dh = grow(dh_, be_, size_t(M * H));
+  T* dgate = grow(dgate_, be_, size_t(M * H));
+  T* dup = grow(dup_, be_, size_t(M * H));
+  T* dxs = grow(dxs_, be_, size_t(M * d));
+  for (T* g : {dh, dgate, dup}) be_.zero_bytes(g, size_t(M * H) * sizeof(T));
+  be_.zero_bytes(dxs, size_t(M * d) * sizeof(T));
+  const T* gate = gate_.data();
+  const T* up = up_.data();
+  const T* h = h_.data();
   int64_t row = 0;
-  for (int64_t j = 0; j < per; ++j) {
+  for (int64_t j = 0; j < dispatcher_.experts_per_rank(); ++j) {
     const int64_t m = expert_rows_[j], e = dispatcher_.first_local_expert() + j;
     if (m > 0) {
-      be_.matmul_backward(&dh[row * H], dw.w_down + e * d * H, &dy_by_expert[row * d], &h_[row * H],
-                          w.w_down + e * d * H, m, H, d);
-      be_.swiglu_backward(&dgate[row * H], &dup[row * H], &dh[row * H], &gate_[row * H], &up_[row * H], m, H);
-      be_.matmul_backward(&dxs[row * d], dw.w_gate + e * H * d, &dgate[row * H], &xs_[row * d],
-                          w.w_gate + e * H * d, m, d, H);
-      be_.matmul_backward(&dxs[row * d], dw.w_up + e * H * d, &dup[row * H], &xs_[row * d], w.w_up + e * H * d,
+      be_.matmul_backward(dh + row * H, dw.w_down + e * d * H, dy + row * d, h + row * H, w.w_down + e * d * H, m, H,
+                          d);
+      be_.swiglu_backward(dgate + row * H, dup + row * H, dh + row * H, gate + row * H, up + row * H, m, H);
+      be_.matmul_backward(dxs + row * d, dw.w_gate + e * H * d, dgate + row * H, xs_ + row * d, w.w_gate + e * H * d,
                           m, d, H);
+      be_.matmul_backward(dxs + row * d, dw.w_up + e * H * d, dup + row * H, xs_ + row * d, w.w_up + e * H * d, m,
+                          d, H);
     }
     row += m;
   }
-  std::vector<T> dx_received;
-  scatter_from_expert(dxs, dx_received, d);
-  std::vector<T> dx_send = dispatcher_.reverse(dx_received, d);
-  for (int64_t i = 0; i < N * k; ++i) {
-    const int64_t pos = send_position_[i];
-    if (pos < 0) continue;
-    T* o = dx + (i / k) * d;
-    for (int64_t c = 0; c < d; ++c) o[c] += dx_send[pos * d + c];
-  }
+  mark(&MoePhaseTimes::experts);
+  // drecv_ is free again: dy was regrouped out of it, or (one local expert) nothing is regrouped.
+  const T* dx_received = to_receive_order(dxs, drecv_, d);
+  mark(&MoePhaseTimes::permutation);
+  const T* dx_sent = dispatcher_.reverse(dx_received, dsend, d);  // dsend's rows already left
+  mark(&MoePhaseTimes::exchange);
+  be_.moe_combine(dx, dx_sent, nullptr, router_.expert.data(), position_.data(), N, E, k, d, true);
+  mark(&MoePhaseTimes::permutation);
   const double share = static_cast<double>(N) * loss_scale;
-  route_backward(be_, r, dprobs, x_, w.router, d, s_.aux_loss_weight * share, s_.z_loss_weight * share, dx, dw.router);
+  route_backward(be_, routing_, router_, x_, w.router, d, s_.aux_loss_weight * share, s_.z_loss_weight * share, dx,
+                 dw.router);
+  mark(&MoePhaseTimes::routing);
 }
 
 template class MoeLayer<float>;

@@ -3,7 +3,8 @@
 // (moe/router.hpp) chooses experts, the token dispatcher (moe/token_dispatcher.hpp) moves token
 // rows to the rank holding each expert and back, and the experts (SwiGLU feed-forwards of hidden
 // size 3·d_model/G) run on the rows they receive, through the backend's operations.
-// The routing and permutation loops work on host memory: this layer runs on the CPU backend.
+// Every buffer lives in the backend's memory, so the same layer runs on the CPU and on a GPU;
+// only per-expert counts and the auxiliary losses' sums come back to the host.
 #include <cstdint>
 #include <vector>
 
@@ -24,10 +25,17 @@ struct MoeSettings {
   double capacity_factor, aux_loss_weight, z_loss_weight;
 };
 
+// Seconds per phase, forward and backward together, measured only when enabled (the device is
+// synchronised at each phase boundary, which costs overlap: for profiling runs).
+struct MoePhaseTimes {
+  double routing = 0, permutation = 0, experts = 0, exchange = 0;
+};
+
 template <typename T>
 class MoeLayer {
  public:
-  MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::Communicator* expert_group);
+  // expert_exchange: the expert-parallel group's exchange; null = every expert on this rank.
+  MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange);
 
   // out [N, d] = Σ over each token's kept choices of p · expert(x). Training applies the
   // capacity; evaluation is dropless. Keeps what backward() needs (x must stay valid).
@@ -36,24 +44,42 @@ class MoeLayer {
   // loss_scale · (Σ of the output's contributions) + the auxiliary losses weighted by N · loss_scale.
   void backward(const T* dout, T* dx, const ExpertWeights<T>& w, const ExpertWeights<T>& dw, double loss_scale);
 
-  const Routing<T>& routing() const { return routing_; }
+  const Routing& routing() const { return routing_; }
+  // The last forward's chosen expert per choice [N, k] (-1 where dropped), copied to the host.
+  std::vector<int32_t> chosen_experts() const;
   const MoeSettings& settings() const { return s_; }
   double exchange_seconds() const { return dispatcher_.exchange_seconds(); }
 
+  void set_phase_timing(bool enabled) { timing_ = enabled; }
+  const MoePhaseTimes& phase_times() const { return times_; }
+
  private:
-  void gather_by_expert(const std::vector<T>& received, std::vector<T>& by_expert) const;
-  void scatter_from_expert(const std::vector<T>& by_expert, std::vector<T>& received, int64_t width) const;
+  void plan_regrouping();
+  const T* to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width);
+  const T* to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width);
+  void mark(double MoePhaseTimes::*phase);
 
   backend::Backend<T>& be_;
   MoeSettings s_;
   TokenDispatcher dispatcher_;
-  Routing<T> routing_;
+  Routing routing_;
+  RouterBuffers<T> router_;
   const T* x_ = nullptr;
-  std::vector<int64_t> send_position_;  // [N, k] row of each kept choice in the send buffer, -1 if dropped
-  std::vector<int64_t> expert_rows_;    // rows per local expert
-  std::vector<int64_t> order_;          // expert-major row i <- received row order_[i]
-  std::vector<T> y_sent_;               // expert outputs back at the sender, in send order
-  std::vector<T> xs_, gate_, up_, h_;   // expert-major activations of the received rows
+  backend::DeviceArray<int32_t> position_;  // [N, k] row of each kept choice in the send buffer, -1 if dropped
+  std::vector<int64_t> expert_rows_;        // rows per local expert
+  bool regroup_ = false;                    // rows from several sources need regrouping by expert
+  backend::DeviceArray<int32_t> order_;     // expert-major row i <- received row order_[i]
+  // Forward: send (sent rows), recv (arrived rows), xs (expert-major inputs), y (expert outputs),
+  // back (outputs in receive order), ysent (outputs back at the sender). xs_/ysent_ point at one
+  // of them (no copy on a single rank).
+  backend::DeviceArray<T> send_, recv_, xs_buf_, gate_, up_, h_, y_, back_, ysent_buf_;
+  const T* xs_ = nullptr;
+  const T* ysent_ = nullptr;
+  // Backward scratch: gradients of sent rows, of arrived rows, of expert-major rows.
+  backend::DeviceArray<T> dsend_, drecv_, dby_expert_, dh_, dgate_, dup_, dxs_;
+  bool timing_ = false;
+  MoePhaseTimes times_;
+  double clock_ = 0;
 };
 
 }  // namespace moelaw::moe

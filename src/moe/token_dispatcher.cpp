@@ -7,10 +7,11 @@
 
 namespace moelaw::moe {
 
-TokenDispatcher::TokenDispatcher(parallel::Communicator* group, int64_t experts) : group_(group), experts_(experts) {
-  if (group_) {
-    ranks_ = group_->size();
-    rank_ = group_->rank();
+TokenDispatcher::TokenDispatcher(parallel::DeviceExchange* exchange, int64_t experts)
+    : exchange_(exchange), experts_(experts) {
+  if (exchange_) {
+    ranks_ = exchange_->size();
+    rank_ = exchange_->rank();
   }
   if (experts_ % ranks_ != 0)
     throw std::invalid_argument(std::to_string(experts_) + " experts do not split over " + std::to_string(ranks_) +
@@ -20,13 +21,17 @@ TokenDispatcher::TokenDispatcher(parallel::Communicator* group, int64_t experts)
 void TokenDispatcher::plan(const std::vector<int64_t>& kept) {
   const int64_t per = experts_per_rank();
   send_rows_per_rank_.assign(static_cast<size_t>(ranks_), 0);
-  for (int64_t e = 0; e < experts_; ++e) send_rows_per_rank_[e / per] += kept[e];
+  sent_rows_ = 0;
+  for (int64_t e = 0; e < experts_; ++e) {
+    send_rows_per_rank_[e / per] += kept[e];
+    sent_rows_ += kept[e];
+  }
   if (ranks_ == 1) {
     recv_counts_ = kept;
   } else {
     // kept is laid out by destination then local expert: exactly the all-to-all's layout.
     const auto t0 = std::chrono::steady_clock::now();
-    recv_counts_ = group_->alltoall(kept, per);
+    recv_counts_ = exchange_->alltoall_counts(kept, per);
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   recv_rows_per_rank_.assign(static_cast<size_t>(ranks_), 0);
@@ -39,17 +44,16 @@ void TokenDispatcher::plan(const std::vector<int64_t>& kept) {
 }
 
 template <typename T>
-std::vector<T> TokenDispatcher::exchange(const std::vector<T>& rows, const std::vector<int64_t>& send_rows,
-                                         const std::vector<int64_t>& recv_rows, int64_t width) {
+const T* TokenDispatcher::exchange(const T* rows, const std::vector<int64_t>& send_rows, T* out,
+                                   const std::vector<int64_t>& recv_rows, int64_t width) {
   if (ranks_ == 1) return rows;
   if constexpr (std::is_same_v<T, float>) {
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<int64_t> send_counts(send_rows.size()), recv_counts;
+    std::vector<int64_t> send_counts(send_rows.size()), recv_counts(recv_rows.size());
     for (size_t r = 0; r < send_rows.size(); ++r) send_counts[r] = send_rows[r] * width;
-    auto out = group_->alltoallv(rows, send_counts, recv_counts);
+    for (size_t r = 0; r < recv_rows.size(); ++r) recv_counts[r] = recv_rows[r] * width;
+    exchange_->alltoallv(rows, send_counts, out, recv_counts);
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (size_t r = 0; r < recv_rows.size(); ++r)
-      if (recv_counts[r] != recv_rows[r] * width) throw std::runtime_error("expert all-to-all: row counts disagree");
     return out;
   } else {
     throw std::logic_error("expert parallelism over ranks exchanges float32 rows only");
@@ -57,18 +61,18 @@ std::vector<T> TokenDispatcher::exchange(const std::vector<T>& rows, const std::
 }
 
 template <typename T>
-std::vector<T> TokenDispatcher::forward(const std::vector<T>& send, int64_t width) {
-  return exchange(send, send_rows_per_rank_, recv_rows_per_rank_, width);
+const T* TokenDispatcher::forward(const T* send, T* recv, int64_t width) {
+  return exchange(send, send_rows_per_rank_, recv, recv_rows_per_rank_, width);
 }
 
 template <typename T>
-std::vector<T> TokenDispatcher::reverse(const std::vector<T>& back, int64_t width) {
-  return exchange(back, recv_rows_per_rank_, send_rows_per_rank_, width);
+const T* TokenDispatcher::reverse(const T* back, T* out, int64_t width) {
+  return exchange(back, recv_rows_per_rank_, out, send_rows_per_rank_, width);
 }
 
-template std::vector<float> TokenDispatcher::forward<float>(const std::vector<float>&, int64_t);
-template std::vector<float> TokenDispatcher::reverse<float>(const std::vector<float>&, int64_t);
-template std::vector<double> TokenDispatcher::forward<double>(const std::vector<double>&, int64_t);
-template std::vector<double> TokenDispatcher::reverse<double>(const std::vector<double>&, int64_t);
+template const float* TokenDispatcher::forward<float>(const float*, float*, int64_t);
+template const float* TokenDispatcher::reverse<float>(const float*, float*, int64_t);
+template const double* TokenDispatcher::forward<double>(const double*, double*, int64_t);
+template const double* TokenDispatcher::reverse<double>(const double*, double*, int64_t);
 
 }  // namespace moelaw::moe

@@ -2,19 +2,19 @@
 // Moves token rows between the ranks of an expert-parallel group: each rank holds
 // experts_per_rank consecutive experts, and a row chosen for expert e goes to rank
 // e / experts_per_rank. Rows travel grouped by destination, then expert, then slot; the counts
-// go first (one integer per expert), then the rows (MPI_Alltoallv through the Communicator).
-// The reverse exchange sends rows back to where they came from in the same order.
-// With no group (or a group of one) the exchange is the identity.
+// go first (one integer per expert, on the host), then the rows, between buffers in the
+// backend's memory (parallel::DeviceExchange). The reverse exchange sends rows back to where they
+// came from in the same order. With no exchange (or a group of one) rows stay where they are.
 #include <cstdint>
 #include <vector>
 
-#include "parallel/communicator.hpp"
+#include "parallel/device_exchange.hpp"
 
 namespace moelaw::moe {
 
 class TokenDispatcher {
  public:
-  TokenDispatcher(parallel::Communicator* group, int64_t experts);
+  TokenDispatcher(parallel::DeviceExchange* exchange, int64_t experts);
 
   int64_t ranks() const { return ranks_; }
   int64_t rank() const { return rank_; }
@@ -26,25 +26,28 @@ class TokenDispatcher {
   // expert j.
   void plan(const std::vector<int64_t>& kept);
   const std::vector<int64_t>& received_counts() const { return recv_counts_; }
+  int64_t received_rows() const { return recv_rows_; }
+  int64_t sent_rows() const { return sent_rows_; }
   // Wall time spent in the exchanges (counts and rows) since construction, in seconds.
   double exchange_seconds() const { return seconds_; }
-  int64_t received_rows() const { return recv_rows_; }
 
-  // Rows of `width` values: send (in send order) -> received (in receive order), and back.
+  // Rows of `width` values from send order to receive order: returns where they are, which is
+  // `send` itself on a single rank, else `recv` (room for received_rows() rows).
   template <typename T>
-  std::vector<T> forward(const std::vector<T>& send, int64_t width);
+  const T* forward(const T* send, T* recv, int64_t width);
+  // And back: rows in receive order to send order (`out`: room for sent_rows() rows).
   template <typename T>
-  std::vector<T> reverse(const std::vector<T>& back, int64_t width);
+  const T* reverse(const T* back, T* out, int64_t width);
 
  private:
   template <typename T>
-  std::vector<T> exchange(const std::vector<T>& rows, const std::vector<int64_t>& send_rows,
-                          const std::vector<int64_t>& recv_rows, int64_t width);
+  const T* exchange(const T* rows, const std::vector<int64_t>& send_rows, T* out,
+                    const std::vector<int64_t>& recv_rows, int64_t width);
 
-  parallel::Communicator* group_;
+  parallel::DeviceExchange* exchange_;
   int64_t experts_, ranks_ = 1, rank_ = 0;
   std::vector<int64_t> send_rows_per_rank_, recv_rows_per_rank_, recv_counts_;
-  int64_t recv_rows_ = 0;
+  int64_t recv_rows_ = 0, sent_rows_ = 0;
   double seconds_ = 0;
 };
 

@@ -19,6 +19,7 @@
 #include "data/sequence_stream.hpp"
 #include "model/param_count.hpp"
 #include "model/transformer.hpp"
+#include "parallel/staged_exchange.hpp"
 #include "train/adamw.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
@@ -203,18 +204,19 @@ class Trainer {
   int rank_on_node() const { return rank_on_node_from_env(world_.rank()); }
 
   void build_model() {
-    // MoE layers route and dispatch on the host for now: the CUDA backend trains dense models.
     std::string note;
-    backend_ = backend::make_training_backend(cfg_.train.backend, cfg_.train.precision, rank_on_node(), cfg_.model.experts == 1,
-                                              "the CUDA backend does not train MoE models yet", &note);
+    backend_ = backend::make_training_backend(cfg_.train.backend, cfg_.train.precision, rank_on_node(), true, "", &note);
     if (world_.rank() == 0 && cfg_.train.backend == "auto" && !note.empty())
       std::printf("train.backend = auto: %s\n", note.c_str());
     int64_t max_sequences = 0;
     for (int64_t size : cfg_.train.batch_ramp_sizes) max_sequences = std::max(max_sequences, size / cfg_.model.seq_len);
     const int64_t per_rank = (max_sequences + world_.size() - 1) / world_.size();
     const int64_t micro = cfg_.train.micro_batch > 0 ? cfg_.train.micro_batch : std::min<int64_t>(per_rank, 8);
+    // The expert group's token exchange on the backend's buffers: MPI staged through host memory.
+    // This is the one place that picks the transport (NCCL comes in here).
+    if (expert_group_) expert_exchange_ = std::make_unique<parallel::StagedExchange>(*expert_group_, *backend_);
     model_ = std::make_unique<model::Transformer<float>>(*backend_, dims_, std::max<int64_t>(1, micro),
-                                                         expert_group_.get());
+                                                         expert_exchange_.get());
     optimizer_ = std::make_unique<AdamW>(*backend_, model_->table(),
                                          AdamWSettings{cfg_.train.beta1, cfg_.train.beta2, cfg_.train.eps,
                                                        cfg_.train.weight_decay});
@@ -483,7 +485,9 @@ class Trainer {
   model::ModelDims dims_;
   model::ParamCounts counts_;
   Schedule schedule_;
+  std::unique_ptr<parallel::Communicator> expert_group_;  // MoE: ranks that split the experts
   std::unique_ptr<backend::Backend<float>> backend_;
+  std::unique_ptr<parallel::DeviceExchange> expert_exchange_;  // MoE: token rows between expert_group_'s ranks
   std::unique_ptr<model::Transformer<float>> model_;
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<data::SequenceStream> train_, val_;
@@ -492,7 +496,6 @@ class Trainer {
   MetricsLog metrics_;
   std::string branched_from_;
   std::vector<int32_t> batch_, inputs_, targets_;
-  std::unique_ptr<parallel::Communicator> expert_group_;  // MoE: ranks that split the experts
   double last_dropped_fraction_ = 0;
 };
 

@@ -97,6 +97,33 @@ class CpuBackend final : public Backend<T> {
   double sum_squares(const T* x, int64_t n) override { return cpu::sum_squares(x, n); }
   double sum(const T* x, int64_t n) override { return cpu::sum(x, n); }
   void scale(T* x, int64_t n, double s) override { cpu::scale(x, n, s); }
+
+  void moe_route(T* logits_to_probs, T* lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums, int64_t N,
+                 int64_t E, int64_t k, int64_t capacity) override {
+    cpu::moe_route(logits_to_probs, lse, expert, slot, counts, sums, N, E, k, capacity);
+  }
+  void moe_route_backward(T* dlogits, const T* dprobs, const T* probs, const T* lse, const int64_t* load, int64_t N,
+                          int64_t E, int64_t k, double aux_scale, double z_scale) override {
+    cpu::moe_route_backward(dlogits, dprobs, probs, lse, load, N, E, k, aux_scale, z_scale);
+  }
+  void moe_permute(T* send, int32_t* position, const T* x, const int32_t* expert, const int32_t* slot,
+                   const int64_t* kept, int64_t N, int64_t E, int64_t k, int64_t d) override {
+    cpu::moe_permute(send, position, x, expert, slot, kept, N, E, k, d);
+  }
+  void gather_rows(T* out, const T* in, const int32_t* index, int64_t rows, int64_t width) override {
+    cpu::gather_rows(out, in, index, rows, width);
+  }
+  void scatter_rows(T* out, const T* in, const int32_t* index, int64_t rows, int64_t width) override {
+    cpu::scatter_rows(out, in, index, rows, width);
+  }
+  void moe_combine(T* out, const T* rows, const T* probs, const int32_t* expert, const int32_t* position, int64_t N,
+                   int64_t E, int64_t k, int64_t d, bool accumulate) override {
+    cpu::moe_combine(out, rows, probs, expert, position, N, E, k, d, accumulate);
+  }
+  void moe_combine_backward(T* drows, T* dprobs, const T* dout, const T* rows, const T* probs, const int32_t* expert,
+                            const int32_t* position, int64_t N, int64_t E, int64_t k, int64_t d) override {
+    cpu::moe_combine_backward(drows, dprobs, dout, rows, probs, expert, position, N, E, k, d);
+  }
 };
 
 }  // namespace
