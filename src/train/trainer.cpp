@@ -19,6 +19,7 @@
 #include "data/sequence_stream.hpp"
 #include "model/param_count.hpp"
 #include "model/transformer.hpp"
+#include "parallel/exchange_factory.hpp"
 #include "train/adamw.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
@@ -218,6 +219,14 @@ class Trainer {
     optimizer_ = std::make_unique<AdamW>(*backend_, model_->table(),
                                          AdamWSettings{cfg_.train.beta1, cfg_.train.beta2, cfg_.train.eps,
                                                        cfg_.train.weight_decay});
+    // After the backend: NCCL binds to the GPU the CUDA backend made current. Collective.
+    std::string why;
+    gradients_ = parallel::make_device_exchange(world_, *backend_, cfg_.parallel.transport, &why);
+    if (world_.rank() == 0) {
+      std::string line = std::string("gradient exchange: ") + gradients_->transport();
+      if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
+      std::printf("%s\n", line.c_str());
+    }
   }
 
   void restore_or_initialize() {
@@ -314,7 +323,10 @@ class Trainer {
     if (P > 1) {
       // forward_backward gives the gradient of this rank's mean; weight it by the rank's share.
       backend_->scale(model_->grads(), n, static_cast<double>(local.count) / sums[1]);
-      world_.allreduce_sum(model_->grads(), static_cast<size_t>(n));
+      // The gradients live in the backend's memory (on the GPU for CUDA): never hand them to MPI
+      // directly. Overlap would go here: all-reduce each block's gradients in buckets as backward
+      // finishes them (the table's tensors are contiguous per block) instead of all at the end.
+      gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(n));
     }
     const double norm = model_->gradient_norm();
     if (cfg_.train.grad_clip > 0 && norm > cfg_.train.grad_clip)
@@ -472,6 +484,7 @@ class Trainer {
         {"init_from", branched_from_.empty() ? nlohmann::json(nullptr) : nlohmann::json(branched_from_)},
         {"world_size", world_.size()},
         {"backend", backend_->name()},
+        {"transport", gradients_->transport()},
     };
     RunDir::write_file_atomically(run_.summary_path(), s.dump(2) + "\n");
   }
@@ -486,6 +499,7 @@ class Trainer {
   std::unique_ptr<backend::Backend<float>> backend_;
   std::unique_ptr<model::Transformer<float>> model_;
   std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<parallel::DeviceExchange> gradients_;  // the data-parallel gradient all-reduce
   std::unique_ptr<data::SequenceStream> train_, val_;
   int64_t eval_sequences_ = 0;
   Progress progress_;
