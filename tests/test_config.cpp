@@ -86,6 +86,19 @@ BOOST_AUTO_TEST_CASE(inconsistent_values) {
   BOOST_TEST(contains(error_of(kMinimal + "batch_ramp_tokens = [0, 5]\n"), "as many entries"));
 }
 
+BOOST_AUTO_TEST_CASE(transport_choices_and_cross_check) {
+  BOOST_TEST(parse(kMinimal).parallel.transport == "auto");
+  BOOST_TEST(parse(kMinimal + "[parallel]\ntransport = \"mpi\"\n").parallel.transport == "mpi");
+  std::string e = error_of(kMinimal + "[parallel]\ntransport = \"gloo\"\n");
+  BOOST_TEST(contains(e, "exp.toml:4"));
+  BOOST_TEST(contains(e, "'parallel.transport'"));
+  BOOST_TEST(contains(e, "must be one of \"auto\", \"mpi\", \"nccl\""));
+  e = error_of(kMinimal + "backend = \"cpu\"\n[parallel]\ntransport = \"nccl\"\n");
+  BOOST_TEST(contains(e, "exp.toml:5"));
+  BOOST_TEST(contains(e, "'parallel.transport'"));
+  BOOST_TEST(contains(e, "needs the cuda backend"));
+}
+
 BOOST_AUTO_TEST_CASE(missing_required_key) {
   BOOST_TEST(contains(error_of("[model]\nd_model = 128\n"), "required key 'train.tokens' is missing"));
 }

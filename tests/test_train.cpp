@@ -37,6 +37,9 @@ BOOST_AUTO_TEST_CASE(one_and_two_ranks_agree) {
   BOOST_TEST_REQUIRE(train(config + " --out " + (dir / "p1"), 1).status == 0);
   auto r = train(config + " --out " + (dir / "p2"), 2);
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  // The CPU backend's gradients are all-reduced through the MPI-staged DeviceExchange.
+  BOOST_TEST(r.out.find("gradient exchange: mpi-staged") != std::string::npos);
+  BOOST_TEST(runinfo(dir / "p2")["summary"]["transport"].get<std::string>() == "mpi-staged");
   auto one = train_losses(dir / "p1"), two = train_losses(dir / "p2");
   BOOST_TEST_REQUIRE(one.size() == two.size());
   // The batch is the same; only the order of float32 gradient sums differs (each rank sums its
@@ -51,6 +54,12 @@ BOOST_AUTO_TEST_CASE(one_and_two_ranks_agree) {
 BOOST_AUTO_TEST_CASE(bad_configs_and_data_exit_2) {
   TempDir dir;
   auto config = tiny_config(dir.path.string());
+  {  // NCCL moves GPU buffers: impossible with the CPU backend the tiny config asks for.
+    auto r = train(config + " --out " + (dir / "n") + " --set parallel.transport=nccl");
+    BOOST_TEST(r.status == 2);
+    BOOST_TEST(r.err.find("'parallel.transport'") != std::string::npos, r.err);
+    BOOST_TEST(r.err.find("needs the cuda backend") != std::string::npos, r.err);
+  }
   auto r = train(config + " --out " + (dir / "a") + " --set 'data.train=/nonexistent/*.bin'");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("data.train: '/nonexistent/*.bin' matches no file") != std::string::npos);

@@ -12,13 +12,15 @@ bash scripts/build.sh >/dev/null
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/usr/lib/x86_64-linux-gnu/openmpi" "$stage/test-data"
-bins=(build/moelaw build/tests/test_gpu_device build/tests/test_gpu_ops build/tests/test_gpu_train build/bench/gpu_step)
+bins=(build/moelaw build/tests/test_gpu_device build/tests/test_gpu_ops build/tests/test_gpu_train
+      build/tests/test_gpu_nccl_exchange build/bench/gpu_step)
 cp "${bins[@]}" "$stage/bin/"
 cp -r /usr/lib/x86_64-linux-gnu/openmpi/lib "$stage/usr/lib/x86_64-linux-gnu/openmpi/"
-# The libraries of the binaries and of OpenMPI's plugins, but not the ones the device has.
+# The libraries of the binaries and of OpenMPI's plugins, but not the ones the device has. NCCL
+# (over 200 MB) and cuDNN come from PyTorch's wheels there (scripts/device/run.sh finds them).
 { for f in "${bins[@]}" /usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3/*.so; do ldd "$f"; done; } |
   awk '$3 ~ /^\// {print $3}' | sort -u |
-  grep -v -E '/(libcuda|libcublas|libcublasLt|libcudart|libc|libm|libpthread|libdl|librt|ld-linux-x86-64|libgcc_s|libstdc\+\+)\.so' |
+  grep -v -E '/(libcuda|libcublas|libcublasLt|libcudart|libc|libm|libpthread|libdl|librt|ld-linux-x86-64|libgcc_s|libstdc\+\+|libnccl|libcudnn[a-z_]*)\.so' |
   while read -r lib; do cp -L "$lib" "$stage/lib/"; done
 build/moelaw tokenize --out "$stage/test-data" --name fineweb --shard-tokens 40000 \
   ../shared/data/fineweb-edu-sample.txt >/dev/null

@@ -10,6 +10,26 @@ root=/tmp/moelaw-bundle
 rm -rf "$root" && mkdir -p "$root"
 zstd -dc .device/bundle.tar.zst | tar -C "$root" -xf - || { echo "run: no bundle" >&2; exit 1; }
 export LD_LIBRARY_PATH="$root/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+# NCCL and cuDNN are not on the device's system paths (nor in the bundle): PyTorch's wheels bring
+# them (nvidia-nccl-*, nvidia-cudnn-*). Their lib directories, from the package or by a search.
+wheel_lib_dir() {  # $1: nccl | cudnn
+  local dir
+  dir=$(python3 -c "import os, nvidia.$1 as m; print(os.path.join(list(m.__path__)[0], 'lib'))" 2>/dev/null)
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    dir=$(python3 -c 'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null |
+      while read -r sp; do [ -d "$sp" ] && find "$sp" -name "lib$1.so*" -print 2>/dev/null; done | head -1)
+    dir=${dir%/*}
+  fi
+  [ -n "$dir" ] && [ -d "$dir" ] && echo "$dir"
+}
+for pkg in nccl cudnn; do
+  if dir=$(wheel_lib_dir "$pkg"); then
+    export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$dir"
+    echo "run: lib$pkg from $dir"
+  else
+    echo "run: lib$pkg not found in PyTorch's site-packages (binaries that need it will not start)" >&2
+  fi
+done
 export OPAL_PREFIX="$root/usr" OMPI_MCA_ess_singleton_isolated=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DATA="$root/test-data" MOELAW_BIN="$root/bin/moelaw"
 {
@@ -18,7 +38,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DAT
 } 2>&1 | tee "$out/machine.txt"
 cd "$root"
 if [ "$what" = tests ] || [ "$what" = all ]; then
-  for t in test_gpu_device test_gpu_ops test_gpu_train; do
+  for t in test_gpu_device test_gpu_ops test_gpu_train test_gpu_nccl_exchange; do
     bin/$t --log_level=test_suite --report_level=short 2>&1 | tee "$out/$t.txt"
   done
 fi

@@ -39,10 +39,19 @@ int gpu_count(std::string* reason) {
 }  // namespace
 #endif
 
+#ifdef MOELAW_HAVE_NCCL
+#include "nccl_exchange.hpp"
+#include "parallel/exchange_factory.hpp"
+#endif
+
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
 #ifdef MOELAW_HAVE_CUDA
   moelaw::backend::register_gpu_backend({gpu_count, moelaw::cuda::make_cuda_backend});
+#endif
+#ifdef MOELAW_HAVE_NCCL
+  // parallel.transport = auto | nccl can then pick NCCL (parallel/exchange_factory.hpp).
+  moelaw::parallel::register_nccl_exchange({moelaw::cuda::current_gpu_bus_id, moelaw::cuda::make_nccl_exchange});
 #endif
   if (argc < 2) {
     print_help(std::cerr);

@@ -54,6 +54,8 @@ const Schema& run_schema() {
       {"checkpoint.pin_tokens", Type::IntegerList, Value{std::vector<int64_t>{}}, 1, {}, {}, "milestones kept"},
       // parallel layout.
       {"parallel.expert", Type::Integer, Value{int64_t{1}}, 1, 4096, {}, "ranks per expert-parallel group"},
+      {"parallel.transport", Type::String, Value{S("auto")}, {}, {}, {"auto", "mpi", "nccl"},
+       "GPU buffer exchange: auto = nccl with one GPU per rank on the cuda backend, else mpi (staged in host memory)"},
   };
   return schema;
 }
@@ -141,6 +143,9 @@ RunConfig to_run_config(const Resolved& r) {
                                           " lies beyond train.tokens (" + std::to_string(t.tokens) + ")");
 
   c.parallel.expert = r.integer("parallel.expert");
+  c.parallel.transport = r.string("parallel.transport");
+  if (c.parallel.transport == "nccl" && t.backend == "cpu")
+    r.fail("parallel.transport", "nccl moves GPU buffers and needs the cuda backend (train.backend is \"cpu\")");
   const int64_t total_experts = m.experts * m.granularity;
   if (total_experts % c.parallel.expert != 0)
     r.fail("parallel.expert", "the " + std::to_string(total_experts) +

@@ -44,6 +44,7 @@ struct CheckpointConfig {
 
 struct ParallelConfig {
   int64_t expert;  // ranks per expert-parallel group
+  std::string transport;  // "auto", "mpi" (staged through host memory), "nccl"
 };
 
 struct RunConfig {

@@ -19,7 +19,7 @@
 #include "data/sequence_stream.hpp"
 #include "model/param_count.hpp"
 #include "model/transformer.hpp"
-#include "parallel/staged_exchange.hpp"
+#include "parallel/exchange_factory.hpp"
 #include "train/adamw.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
@@ -212,14 +212,28 @@ class Trainer {
     for (int64_t size : cfg_.train.batch_ramp_sizes) max_sequences = std::max(max_sequences, size / cfg_.model.seq_len);
     const int64_t per_rank = (max_sequences + world_.size() - 1) / world_.size();
     const int64_t micro = cfg_.train.micro_batch > 0 ? cfg_.train.micro_batch : std::min<int64_t>(per_rank, 8);
-    // The expert group's token exchange on the backend's buffers: MPI staged through host memory.
-    // This is the one place that picks the transport (NCCL comes in here).
-    if (expert_group_) expert_exchange_ = std::make_unique<parallel::StagedExchange>(*expert_group_, *backend_);
+    // The expert group's token exchange on the backend's buffers, by the same rule as the
+    // gradients' (NCCL between GPUs of their own, else MPI staged through host memory). Collective
+    // over the group; NCCL binds to the GPU the CUDA backend made current.
+    if (expert_group_) {
+      std::string why;
+      expert_exchange_ = parallel::make_device_exchange(*expert_group_, *backend_, cfg_.parallel.transport, &why);
+      if (world_.rank() == 0 && expert_group_->size() > 1)
+        std::printf("expert exchange: %s\n", expert_exchange_->transport());
+    }
     model_ = std::make_unique<model::Transformer<float>>(*backend_, dims_, std::max<int64_t>(1, micro),
                                                          expert_exchange_.get());
     optimizer_ = std::make_unique<AdamW>(*backend_, model_->table(),
                                          AdamWSettings{cfg_.train.beta1, cfg_.train.beta2, cfg_.train.eps,
                                                        cfg_.train.weight_decay});
+    // After the backend: NCCL binds to the GPU the CUDA backend made current. Collective.
+    std::string why;
+    gradients_ = parallel::make_device_exchange(world_, *backend_, cfg_.parallel.transport, &why);
+    if (world_.rank() == 0) {
+      std::string line = std::string("gradient exchange: ") + gradients_->transport();
+      if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
+      std::printf("%s\n", line.c_str());
+    }
   }
 
   void restore_or_initialize() {
@@ -316,7 +330,10 @@ class Trainer {
     if (P > 1) {
       // forward_backward gives the gradient of this rank's mean; weight it by the rank's share.
       backend_->scale(model_->grads(), n, static_cast<double>(local.count) / sums[1]);
-      world_.allreduce_sum(model_->grads(), static_cast<size_t>(n));
+      // The gradients live in the backend's memory (on the GPU for CUDA): never hand them to MPI
+      // directly. Overlap would go here: all-reduce each block's gradients in buckets as backward
+      // finishes them (the table's tensors are contiguous per block) instead of all at the end.
+      gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(n));
     }
     const double norm = model_->gradient_norm();
     if (cfg_.train.grad_clip > 0 && norm > cfg_.train.grad_clip)
@@ -474,6 +491,7 @@ class Trainer {
         {"init_from", branched_from_.empty() ? nlohmann::json(nullptr) : nlohmann::json(branched_from_)},
         {"world_size", world_.size()},
         {"backend", backend_->name()},
+        {"transport", gradients_->transport()},
     };
     RunDir::write_file_atomically(run_.summary_path(), s.dump(2) + "\n");
   }
@@ -490,6 +508,7 @@ class Trainer {
   std::unique_ptr<parallel::DeviceExchange> expert_exchange_;  // MoE: token rows between expert_group_'s ranks
   std::unique_ptr<model::Transformer<float>> model_;
   std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<parallel::DeviceExchange> gradients_;  // the data-parallel gradient all-reduce
   std::unique_ptr<data::SequenceStream> train_, val_;
   int64_t eval_sequences_ = 0;
   Progress progress_;
