@@ -2,6 +2,13 @@
 // bf16 matrix products on cuBLASLt: D = op(A)·op(B) + beta·D with A, B in bf16, D in fp32,
 // CUBLAS_COMPUTE_32F and fp32 scales, column-major as in BLAS. Owns the cuBLASLt handle, a 32 MiB
 // workspace and one plan (descriptors + the heuristic's algorithm) per distinct call.
+//
+// Odd shapes: cuBLASLt's algorithms need each matrix's pointer and leading dimension (in bytes)
+// aligned, and the heuristic assumes 256-byte alignment unless told otherwise. Each call tells it
+// the actual alignment (CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_*_BYTES, down to 2 bytes for a bf16
+// leading dimension like 33), so it only offers algorithms that accept it: no padding or copies.
+// Should it offer none, that call runs on cublasGemmEx with the same types (bf16 operands, fp32
+// output and compute), which takes any shape; a line on stderr says so once per plan.
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
