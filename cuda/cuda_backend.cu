@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "bf16_matmul.hpp"
 #include "check.hpp"
 #include "kernels.hpp"
 #include "moe_kernels.hpp"
@@ -22,6 +23,7 @@ class CudaBackend final : public backend::Backend<float> {
     MOELAW_CUBLAS_CHECK(cublasCreate(&blas_));
     // Plain fp32 products: the op-level comparison with the CPU reference depends on it.
     MOELAW_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
+    if (precision_ == backend::Precision::bf16) bf16_ = std::make_unique<Bf16Matmul>();
   }
   ~CudaBackend() override {
     if (scratch_) cudaFree(scratch_);
@@ -37,23 +39,34 @@ class CudaBackend final : public backend::Backend<float> {
     MOELAW_CUDA_CHECK(cudaMalloc(&p, bytes));
     return p;
   }
-  void free_bytes(void* p) override { cudaFree(p); }
+  void free_bytes(void* p) override {
+    if (bf16_) bf16_->weights().freed(p);
+    cudaFree(p);
+  }
   void copy_to_device(void* dst, const void* src, size_t bytes) override {
+    if (bf16_) bf16_->weights().written(dst, bytes);
     if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
   }
   void copy_to_host(void* dst, const void* src, size_t bytes) override {
     if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
   }
   void zero_bytes(void* p, size_t bytes) override {
+    if (bf16_) bf16_->weights().written(p, bytes);
     if (bytes) MOELAW_CUDA_CHECK(cudaMemset(p, 0, bytes));
+  }
+
+  void register_weights(const float* base, size_t n) override {
+    if (bf16_) bf16_->weights().register_range(base, n);
   }
 
   // out[N,OC] = in[N,C]·w[OC,C]ᵀ  ⇔  outᵀ[OC,N] = w·inᵀ (column-major: op(wᵀ)=T, inᵀ as is).
   void matmul_forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC) override {
+    if (bf16_) return bf16_->forward(out, in, w, N, C, OC);
     gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, in, C, 0.0f, out, OC);
   }
   void matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N,
                        int64_t C, int64_t OC) override {
+    if (bf16_) return bf16_->backward(din, dw, dout, in, w, N, C, OC);
     // dinᵀ[C,N] += wᵀ[C,OC]·doutᵀ[OC,N]
     if (din) gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, w, C, dout, OC, 1.0f, din, C);
     // dwᵀ[C,OC] += inᵀ[C,N]·dout[N,OC]
@@ -136,7 +149,8 @@ class CudaBackend final : public backend::Backend<float> {
   }
   void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n,
                     const backend::AdamWHyper& h) override {
-    kernels::adamw(params, grads, m, v, n, h);
+    // bf16: the weight copy's slot for this tensor is written in the same kernel.
+    kernels::adamw(params, grads, m, v, n, h, bf16_ ? bf16_->weights().update_target(params, size_t(n)) : nullptr);
   }
   double sum_squares(const float* x, int64_t n) override { return kernels::sum_squares(x, n); }
   double sum(const float* x, int64_t n) override { return kernels::sum(x, n); }
@@ -217,6 +231,7 @@ class CudaBackend final : public backend::Backend<float> {
   size_t scratch_floats_ = 0;
   int32_t* moe_workspace_ = nullptr;
   size_t moe_workspace_ints_ = 0;
+  std::unique_ptr<Bf16Matmul> bf16_;  // bf16 precision: matrix products on cuBLASLt
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA backend: Backend<float> on one GPU. Matrix products through cuBLAS in fp32 (TF32
-// tensor cores off, so it can be checked against the CPU reference op by op), attention as
+// tensor cores off, so it can be checked against the CPU reference op by op), or in bf16 mixed
+// precision on cuBLASLt (cuda/bf16_matmul.hpp) with a bf16 copy of the registered weights; attention as
 // batched GEMMs around a causal-softmax kernel with the probabilities saved (the seam's
 // contract), and kernels for the rest (cuda/kernels.hpp).
 #include <memory>

@@ -3,6 +3,8 @@
 // same shapes and the same contract (forward overwrites, backward accumulates). fp32 throughout:
 // this first GPU backend is checked op by op against the CPU reference before bf16 comes in.
 // All run on the default stream.
+#include <cuda_bf16.h>
+
 #include <cstdint>
 
 #include "backend/cpu/ops.hpp"
@@ -15,7 +17,10 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 void rope(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t D, double theta, double sign,
           bool accumulate);
-void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h);
+// params_bf16, when not null, receives the updated parameters rounded to bf16 in the same pass (the
+// bf16 backend's weight copy stays current without a separate conversion).
+void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h,
+           __nv_bfloat16* params_bf16 = nullptr);
 
 void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C, double eps);
 void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
@@ -34,6 +39,9 @@ void cross_entropy_backward(float* probs_to_dlogits, const int32_t* targets, dou
 // diagonal become 0); and its backward: dscores = scale·P⊙(dP − rowsum(dP⊙P)), in place on dP.
 void causal_softmax(float* scores_to_probs, int64_t blocks, int64_t T, float scale);
 void causal_softmax_backward(float* dprobs_to_dscores, const float* probs, int64_t blocks, int64_t T, float scale);
+
+// dst[i] = bf16(src[i]), round to nearest even (cuda/kernels_bf16.cu).
+void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n);
 
 // Σ f(x) in double, deterministic (fixed blocks, partial sums added in order on the host).
 double sum(const float* x, int64_t n);

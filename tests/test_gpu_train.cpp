@@ -1,7 +1,8 @@
 // A short training run on the GPU follows the CPU reference's loss curve, and checkpoints cross
 // backends: a run branched on the CPU from a GPU checkpoint ends where the CPU run ends. Both
-// backends train in fp32 and differ in summation order only, so ten steps agree to 1e-3
-// relative (measured drift is far smaller; the bound leaves room for other GPUs' GEMM kernels).
+// backends train in fp32 (train.precision=fp32: "auto" would be bf16 on the GPU) and differ in
+// summation order only, so ten steps agree to 1e-3 relative (measured drift is far smaller; the
+// bound leaves room for other GPUs' GEMM kernels). In bf16 the curve is followed loosely.
 // Skipped where no GPU can be used.
 #define BOOST_TEST_MODULE gpu_train
 #include <boost/test/unit_test.hpp>
@@ -16,7 +17,7 @@ BOOST_AUTO_TEST_CASE(gpu_follows_the_cpu_curve, *boost::unit_test::precondition(
   const std::string config = tiny_config(dir.path.string());
   auto cpu = train(config + " --set train.backend=cpu --out " + (dir / "cpu"));
   BOOST_REQUIRE_MESSAGE(cpu.status == 0, cpu.err);
-  auto gpu = train(config + " --set train.backend=cuda --out " + (dir / "gpu"));
+  auto gpu = train(config + " --set train.backend=cuda --set train.precision=fp32 --out " + (dir / "gpu"));
   BOOST_REQUIRE_MESSAGE(gpu.status == 0, gpu.err);
   BOOST_TEST(runinfo(dir / "gpu")["summary"]["backend"] == "cuda");
   auto a = train_losses(dir / "cpu"), b = train_losses(dir / "gpu");
@@ -30,4 +31,22 @@ BOOST_AUTO_TEST_CASE(gpu_follows_the_cpu_curve, *boost::unit_test::precondition(
   BOOST_REQUIRE_MESSAGE(branch.status == 0, branch.err);
   auto c = train_losses(dir / "branch");
   BOOST_TEST(std::abs(c.back() - a.back()) <= 1e-3 * std::abs(a.back()));
+}
+
+// The whole model with bf16 matrix products (the weight copy registered by the model and kept
+// current by the fused AdamW): each product errs by up to 2^-8 of Σ|a·b|, so the losses drift
+// from the fp32 curve. The 5e-2 bound is a loose first guess that catches gross failures (NaNs,
+// a broken product or update), to be tightened once the drift is measured on a GPU; the op-level
+// bounds are in test_gpu_bf16.
+BOOST_AUTO_TEST_CASE(gpu_bf16_follows_the_cpu_curve_loosely, *boost::unit_test::precondition(GpuAvailable())) {
+  TempDir dir;
+  const std::string config = tiny_config(dir.path.string());
+  auto cpu = train(config + " --set train.backend=cpu --out " + (dir / "cpu"));
+  BOOST_REQUIRE_MESSAGE(cpu.status == 0, cpu.err);
+  auto gpu = train(config + " --set train.backend=cuda --set train.precision=bf16 --out " + (dir / "gpu"));
+  BOOST_REQUIRE_MESSAGE(gpu.status == 0, gpu.err);
+  auto a = train_losses(dir / "cpu"), b = train_losses(dir / "gpu");
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    BOOST_TEST(std::abs(b[i] - a[i]) <= 5e-2 * std::abs(a[i]), "step " << i + 1 << ": gpu " << b[i] << " cpu " << a[i]);
 }

@@ -3,6 +3,7 @@
 // backward, on buffers in the backend's memory. The CPU reference (backend/cpu) implements it for
 // float and double; a CUDA backend implements Backend<float> with the same shapes and the same
 // accumulate-into-gradients contract, spelled out in backend/cpu/ops.hpp.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,15 @@ template <typename T>
 class Backend : public DeviceMemory {
  public:
   virtual std::string name() const = 0;
+
+  // The model's parameters live in one buffer [base, base + n): a mixed-precision backend may keep
+  // a low-precision copy of it for the matrix products (refreshed after copy_to_device/zero_bytes
+  // into the range, updated by adamw_update). Called again after the buffer is reallocated or
+  // written by any other means. Default: nothing to keep (the CPU reference, fp32 on the GPU).
+  virtual void register_weights(const T* base, size_t n) {
+    (void)base;
+    (void)n;
+  }
 
   virtual void matmul_forward(T* out, const T* in, const T* w, int64_t N, int64_t C, int64_t OC) = 0;
   virtual void matmul_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t N,

@@ -96,6 +96,7 @@ Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
   grads_ = DeviceArray<T>(backend_, size_t(table_.total()));
   params_.zero();
   grads_.zero();
+  backend_.register_weights(params_.data(), params_.size());  // a bf16 backend's copy of the weights
   acts_ = std::make_unique<Activations>(backend_, dims_, max_micro_batch, default_output_chunk_rows(dims_));
 }
 

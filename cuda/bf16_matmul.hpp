@@ -1,0 +1,49 @@
+#pragma once
+// The seam's matrix products in bf16 mixed precision: operands rounded to bf16, products summed
+// in fp32 on the tensor cores (cuBLASLt), results and gradients in fp32 (backward accumulates
+// with beta = 1 into the fp32 gradient buffers, the seam's += contract).
+//
+// Weights come from the bf16 copy of the registered parameter buffer when they lie in it, and
+// are converted into scratch otherwise. Activations (in, dout) are converted into scratch on
+// every call: the seam's buffers are float, so the fp32 activations the other operations write
+// are the only ones there are. A seam with bf16 activations (written in bf16 by the operation
+// producing them) would save that conversion pass (a read of 4 and a write of 2 bytes per value,
+// and the scratch) and halve the activation memory and its traffic in the other operations.
+#include <cuda_bf16.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "bf16_weight_copy.hpp"
+#include "lt_matmul.hpp"
+
+namespace moelaw::cuda {
+
+class Bf16Matmul {
+ public:
+  Bf16Matmul() = default;
+  ~Bf16Matmul();
+  Bf16Matmul(const Bf16Matmul&) = delete;
+  Bf16Matmul& operator=(const Bf16Matmul&) = delete;
+
+  // Shapes and contract of backend::cpu::matmul_forward / matmul_backward.
+  void forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC);
+  void backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N, int64_t C,
+                int64_t OC);
+
+  Bf16WeightCopy& weights() { return weights_; }
+
+ private:
+  enum Slot { kWeight, kInput, kOutputGrad, kSlots };
+  const __nv_bfloat16* weight_operand(const float* w, size_t count);
+  const __nv_bfloat16* converted(const float* x, size_t count, Slot slot);
+
+  LtMatmul lt_;
+  Bf16WeightCopy weights_;
+  // Conversion scratch, one buffer per operand role, grown on demand and kept. All work is on the
+  // default stream, so a buffer is reused only after the product that read it.
+  __nv_bfloat16* scratch_[kSlots] = {};
+  size_t scratch_count_[kSlots] = {};
+};
+
+}  // namespace moelaw::cuda
