@@ -12,8 +12,7 @@ bash scripts/build.sh >/dev/null
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/usr/lib/x86_64-linux-gnu/openmpi" "$stage/test-data"
-bins=(build/moelaw build/tests/test_gpu_device build/tests/test_gpu_ops build/tests/test_gpu_train
-      build/tests/test_gpu_nccl_exchange build/bench/gpu_step)
+bins=(build/moelaw build/tests/test_gpu_* build/bench/gpu_*)
 cp "${bins[@]}" "$stage/bin/"
 cp -r /usr/lib/x86_64-linux-gnu/openmpi/lib "$stage/usr/lib/x86_64-linux-gnu/openmpi/"
 # The libraries of the binaries and of OpenMPI's plugins, but not the ones the device has. NCCL

@@ -38,11 +38,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DAT
 } 2>&1 | tee "$out/machine.txt"
 cd "$root"
 if [ "$what" = tests ] || [ "$what" = all ]; then
-  for t in test_gpu_device test_gpu_ops test_gpu_train test_gpu_nccl_exchange; do
-    bin/$t --log_level=test_suite --report_level=short 2>&1 | tee "$out/$t.txt"
+  # test_gpu_device first: it says whether the GPU is usable at all.
+  for t in bin/test_gpu_device $(ls bin/test_gpu_* | grep -v test_gpu_device); do
+    "$t" --log_level=test_suite --report_level=short 2>&1 | tee "$out/${t##*/}.txt"
   done
 fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
-  bin/gpu_step 2>&1 | tee "$out/gpu_step.txt"
+  for b in bin/gpu_*; do "$b" 2>&1 | tee "$out/${b##*/}.txt"; done
   python3 pytorch_reference.py 2>&1 | tee "$out/pytorch_reference.txt"
 fi
