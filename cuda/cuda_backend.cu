@@ -79,10 +79,12 @@ class CudaBackend final : public backend::Backend<float> {
     kernels::rope(din, dout, B, T, H, D, theta, -1.0, true);
   }
 
-  // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
-  // apart; score blocks T·T apart).
+  // The state is the probabilities [B,H,T,T].
+  int64_t attention_state_size(int64_t B, int64_t T, int64_t H, int64_t) const override { return B * H * T * T; }
   void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, int64_t B,
                          int64_t T, int64_t H, int64_t D) override {
+    // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
+    // apart; score blocks T·T apart).
     const int64_t C = H * D;
     for (int64_t b = 0; b < B; ++b) {
       const int64_t x = b * T * C, p = b * H * T * T;
@@ -96,8 +98,9 @@ class CudaBackend final : public backend::Backend<float> {
       batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, v + x, C, D, probs + p, T, T * T, 0.0f, out + x, C, D, H);
     }
   }
-  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
-                          const float* k, const float* v, int64_t B, int64_t T, int64_t H, int64_t D) override {
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* /*out*/, const float* probs,
+                          const float* q, const float* k, const float* v, int64_t B, int64_t T, int64_t H,
+                          int64_t D) override {
     const int64_t C = H * D;
     float* ds = scratch(size_t(B * H * T * T));
     for (int64_t b = 0; b < B; ++b) {
