@@ -1,8 +1,9 @@
 #pragma once
 // The CUDA backend: Backend<float> on one GPU. Matrix products through cuBLAS in fp32 (TF32
 // tensor cores off, so it can be checked against the CPU reference op by op), attention as
-// batched GEMMs around a causal-softmax kernel with the probabilities saved (the seam's
-// contract), and kernels for the rest (cuda/kernels.hpp).
+// batched GEMMs around a causal-softmax kernel with the probabilities as its saved state (in
+// bf16 with heads of 64 or 128: flash attention on tensor cores, cuda/flash_attention.hpp, with
+// one log-sum-exp per row as state), and kernels for the rest (cuda/kernels.hpp).
 #include <memory>
 
 #include "backend/backend.hpp"
