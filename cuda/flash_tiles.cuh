@@ -80,11 +80,17 @@ __device__ __forceinline__ void accumulators_as_a(uint32_t (&a)[4], const float 
 // Rows [row0, row0 + ROWS) of a fp32 [T][D] slice (row stride `ld` floats, 16-byte aligned) into
 // shared memory as bf16: row-major into `rows` (stride D + kPad) and, where `cols` is given,
 // transposed into `cols` ([D][ROWS + kPad]). Rows at or past T read as zeros.
+// Without a transposed copy, consecutive threads take consecutive float4 of a row (coalesced
+// reads, conflict-free 8-byte stores). With one, they take consecutive rows of a column group, so
+// that the 2-byte transposed stores of a warp land in consecutive addresses; walking a row
+// instead would put them 16 ways into the same banks.
 template <int ROWS, int D>
 __device__ __forceinline__ void load_tile(bf16* rows, bf16* cols, const float* src, int64_t ld, int row0, int T) {
   constexpr int kVecs = D / 4;  // float4 per row
+  const bool rows_first = cols != nullptr;
   for (int i = threadIdx.x; i < ROWS * kVecs; i += kThreads) {
-    const int r = i / kVecs, c = (i % kVecs) * 4;
+    const int r = rows_first ? i % ROWS : i / kVecs;
+    const int c = rows_first ? (i / ROWS) * 4 : (i % kVecs) * 4;
     float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
     if (row0 + r < T) x = *reinterpret_cast<const float4*>(src + int64_t(row0 + r) * ld + c);
     if (rows) {
