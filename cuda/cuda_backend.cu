@@ -7,6 +7,7 @@
 
 #include "bf16_matmul.hpp"
 #include "check.hpp"
+#include "flash_attention.hpp"
 #include "kernels.hpp"
 #include "moe_kernels.hpp"
 
@@ -94,10 +95,17 @@ class CudaBackend final : public backend::Backend<float> {
     kernels::rope(din, dout, B, T, H, D, theta, -1.0, true);
   }
 
-  // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
-  // apart; score blocks T·T apart).
+  // bf16 with a flash kernel for the head size: flash attention, the state one log-sum-exp per row.
+  // Otherwise the cuBLAS path below, the state the probabilities.
+  bool use_flash(int64_t D) const { return precision_ == backend::Precision::bf16 && flash::supports(D); }
+  int64_t attention_state_size(int64_t B, int64_t T, int64_t H, int64_t D) const override {
+    return use_flash(D) ? B * H * T : B * H * T * T;
+  }
   void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, int64_t B,
                          int64_t T, int64_t H, int64_t D) override {
+    if (use_flash(D)) return flash::forward(out, probs, q, k, v, B, T, H, D);
+    // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
+    // apart; score blocks T·T apart).
     const int64_t C = H * D;
     for (int64_t b = 0; b < B; ++b) {
       const int64_t x = b * T * C, p = b * H * T * T;
@@ -111,8 +119,11 @@ class CudaBackend final : public backend::Backend<float> {
       batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, v + x, C, D, probs + p, T, T * T, 0.0f, out + x, C, D, H);
     }
   }
-  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
-                          const float* k, const float* v, int64_t B, int64_t T, int64_t H, int64_t D) override {
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* probs,
+                          const float* q, const float* k, const float* v, int64_t B, int64_t T, int64_t H,
+                          int64_t D) override {
+    if (use_flash(D))
+      return flash::backward(dq, dk, dv, dout, out, probs, q, k, v, scratch(size_t(B * H * T)), B, T, H, D);
     const int64_t C = H * D;
     float* ds = scratch(size_t(B * H * T * T));
     for (int64_t b = 0; b < B; ++b) {
@@ -202,7 +213,7 @@ class CudaBackend final : public backend::Backend<float> {
     MOELAW_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, ta, tb, int(m), int(n), int(k), &one, a, int(lda), stride_a, b,
                                                   int(ldb), stride_b, &beta, c, int(ldc), stride_c, int(count)));
   }
-  // Attention's dP/dS buffer, grown on demand and kept.
+  // Attention's dP/dS buffer (flash: Δ), grown on demand and kept.
   float* scratch(size_t floats) {
     if (floats > scratch_floats_) {
       if (scratch_) MOELAW_CUDA_CHECK(cudaFree(scratch_));

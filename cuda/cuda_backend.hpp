@@ -1,9 +1,11 @@
 #pragma once
 // The CUDA backend: Backend<float> on one GPU. Matrix products through cuBLAS in fp32 (TF32
 // tensor cores off, so it can be checked against the CPU reference op by op), or in bf16 mixed
-// precision on cuBLASLt (cuda/bf16_matmul.hpp) with a bf16 copy of the registered weights; attention as
-// batched GEMMs around a causal-softmax kernel with the probabilities saved (the seam's
-// contract), and kernels for the rest (cuda/kernels.hpp).
+// precision: matrix products on cuBLASLt (cuda/bf16_matmul.hpp) with a bf16 copy of the
+// registered weights, and, with heads of 64 or 128, flash attention on tensor cores
+// (cuda/flash_attention.hpp, one log-sum-exp per row as its saved state). Otherwise attention
+// is batched GEMMs around a causal-softmax kernel with the probabilities as its saved state.
+// Kernels for the rest: cuda/kernels.hpp.
 #include <memory>
 
 #include "backend/backend.hpp"

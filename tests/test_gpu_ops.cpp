@@ -130,9 +130,9 @@ BOOST_AUTO_TEST_CASE(attention) {
   expect_close(probs, "attention probabilities (zero above the diagonal)", kProducts);
   expect_close(out, "attention forward", kProducts);
   Both<float> dout(p, random(N * C, 26)), dq(p, random(N * C, 27)), dk(p, random(N * C, 28)), dv(p, random(N * C, 29));
-  p.cpu->attention_backward(dq.cpu.data(), dk.cpu.data(), dv.cpu.data(), dout.cpu.data(), probs.cpu.data(),
+  p.cpu->attention_backward(dq.cpu.data(), dk.cpu.data(), dv.cpu.data(), dout.cpu.data(), out.cpu.data(), probs.cpu.data(),
                             q.cpu.data(), k.cpu.data(), v.cpu.data(), B, T, H, D);
-  p.gpu->attention_backward(dq.gpu.data(), dk.gpu.data(), dv.gpu.data(), dout.gpu.data(), probs.gpu.data(),
+  p.gpu->attention_backward(dq.gpu.data(), dk.gpu.data(), dv.gpu.data(), dout.gpu.data(), out.gpu.data(), probs.gpu.data(),
                             q.gpu.data(), k.gpu.data(), v.gpu.data(), B, T, H, D);
   expect_close(dq, "attention dq", kProducts);
   expect_close(dk, "attention dk", kProducts);

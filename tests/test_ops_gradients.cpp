@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(rope_is_a_rotation_by_position) {
 BOOST_AUTO_TEST_CASE(attention) {
   const int64_t B = 2, T = 4, H = 2, D = 3, C = H * D;
   Vec q = random_vector(B * T * C, 9), k = random_vector(B * T * C, 10), v = random_vector(B * T * C, 11);
-  Vec probs(B * H * T * T);
+  Vec probs(size_t(cpu().attention_state_size(B, T, H, D)));
   check_op("attention", {{"q", &q}, {"k", &k}, {"v", &v}}, B * T * C,
            [&](Vec& out) {
              cpu().attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), B, T, H, D);
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(attention) {
            [&](const Vec& dout, std::vector<Vec>& g) {
              Vec out(B * T * C);
              cpu().attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), B, T, H, D);
-             cpu().attention_backward(g[0].data(), g[1].data(), g[2].data(), dout.data(), probs.data(),
+             cpu().attention_backward(g[0].data(), g[1].data(), g[2].data(), dout.data(), out.data(), probs.data(),
                                       q.data(), k.data(), v.data(), B, T, H, D);
            });
 }

@@ -45,11 +45,15 @@ class Backend : public DeviceMemory {
                             double theta) = 0;
   virtual void rope_backward(T* din, const T* dout, int64_t B, int64_t T_, int64_t H, int64_t D,
                              double theta) = 0;
-  virtual void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, int64_t B,
+  // Attention saves a backend-defined state for its backward: attention_state_size values of T
+  // per call (the CPU reference keeps the probabilities, B·H·T·T; a flash-attention backend keeps
+  // one log-sum-exp per row, B·H·T). The backward also receives the forward's output `out`.
+  virtual int64_t attention_state_size(int64_t B, int64_t T_, int64_t H, int64_t D) const = 0;
+  virtual void attention_forward(T* out, T* state, const T* q, const T* k, const T* v, int64_t B,
                                  int64_t T_, int64_t H, int64_t D) = 0;
-  virtual void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, const T* q,
-                                  const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
-                                  int64_t D) = 0;
+  virtual void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out,
+                                  const T* state, const T* q, const T* k, const T* v, int64_t B,
+                                  int64_t T_, int64_t H, int64_t D) = 0;
   virtual void swiglu_forward(T* out, const T* gate, const T* up, int64_t N, int64_t F) = 0;
   virtual void swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up,
                                int64_t N, int64_t F) = 0;

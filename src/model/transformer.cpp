@@ -16,7 +16,7 @@ using backend::DeviceArray;
 template <typename T>
 struct Transformer<T>::Activations {
   struct Block {
-    DeviceArray<T> ln1, rstd1, q, k, v, probs, att, mid, ln2, rstd2, gate, up, h;
+    DeviceArray<T> ln1, rstd1, q, k, v, attn_state, att, mid, ln2, rstd2, gate, up, h;
   };
   std::vector<DeviceArray<T>> residual;  // the stream entering each block, and after the last
   std::vector<Block> blocks;
@@ -28,10 +28,11 @@ struct Transformer<T>::Activations {
 
   int64_t output_chunk_rows;  // rows of logits the output head materialises at once
 
-  Activations(backend::DeviceMemory& m, const ModelDims& d, int64_t max_b, int64_t chunk_rows)
+  Activations(backend::Backend<T>& m, const ModelDims& d, int64_t max_b, int64_t chunk_rows)
       : output_chunk_rows(std::min(chunk_rows, max_b * d.seq_len)) {
     const size_t N = size_t(max_b * d.seq_len), C = size_t(d.d_model), F = size_t(d.ffn_hidden());
-    const size_t att = size_t(max_b * d.n_heads) * size_t(d.seq_len * d.seq_len);
+    // What attention keeps for its backward is the backend's choice (probabilities or row LSEs).
+    const size_t att = size_t(m.attention_state_size(max_b, d.seq_len, d.n_heads, d.head_dim));
     for (int64_t i = 0; i <= d.n_blocks; ++i) residual.emplace_back(m, N * C);
     for (int64_t i = 0; i < d.n_blocks; ++i)
       blocks.push_back({{m, N * C}, {m, N}, {m, N * C}, {m, N * C}, {m, N * C}, {m, att},
@@ -228,7 +229,7 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
     be.matmul_forward(tmp, s.ln1.data(), w.wk, N, C, C);
     be.rope_forward(s.k.data(), tmp, b, t, H, D, kRopeTheta);
     be.matmul_forward(s.v.data(), s.ln1.data(), w.wv, N, C, C);
-    be.attention_forward(s.att.data(), s.probs.data(), s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
+    be.attention_forward(s.att.data(), s.attn_state.data(), s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
     be.matmul_forward(tmp, s.att.data(), w.wo, N, C, C);
     be.add_forward(s.mid.data(), x, tmp, N * C);
     be.rmsnorm_forward(s.ln2.data(), s.rstd2.data(), s.mid.data(), w.ffn_norm, N, C, kNormEps);
@@ -318,8 +319,8 @@ void Transformer<T>::backward(double loss_scale) {
     clear(a.dq, N * C);
     clear(a.dk, N * C);
     clear(a.dv, N * C);
-    be.attention_backward(a.dq.data(), a.dk.data(), a.dv.data(), a.datt.data(), s.probs.data(),
-                          s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
+    be.attention_backward(a.dq.data(), a.dk.data(), a.dv.data(), a.datt.data(), s.att.data(),
+                          s.attn_state.data(), s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
     clear(a.dln, N * C);
     clear(a.drot, N * C);
     be.rope_backward(a.drot.data(), a.dq.data(), b, t, H, D, kRopeTheta);

@@ -63,14 +63,18 @@ class CpuBackend final : public Backend<T> {
                      double theta) override {
     cpu::rope_backward(din, dout, B, T_, H, D, theta);
   }
-  void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, int64_t B,
-                         int64_t T_, int64_t H, int64_t D) override {
-    cpu::attention_forward(out, probs, q, k, v, B, T_, H, D);
+  // The state is the probabilities [B,H,T,T]; the forward's output is not needed.
+  int64_t attention_state_size(int64_t B, int64_t T_, int64_t H, int64_t) const override {
+    return B * H * T_ * T_;
   }
-  void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, const T* q,
-                          const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
+  void attention_forward(T* out, T* state, const T* q, const T* k, const T* v, int64_t B,
+                         int64_t T_, int64_t H, int64_t D) override {
+    cpu::attention_forward(out, state, q, k, v, B, T_, H, D);
+  }
+  void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* /*out*/, const T* state,
+                          const T* q, const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
                           int64_t D) override {
-    cpu::attention_backward(dq, dk, dv, dout, probs, q, k, v, B, T_, H, D);
+    cpu::attention_backward(dq, dk, dv, dout, state, q, k, v, B, T_, H, D);
   }
   void swiglu_forward(T* out, const T* gate, const T* up, int64_t N, int64_t F) override {
     cpu::swiglu_forward(out, gate, up, N, F);

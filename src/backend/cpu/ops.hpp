@@ -46,7 +46,8 @@ void rope_backward(T* din, const T* dout, int64_t B, int64_t T_, int64_t H, int6
                    double theta);
 
 // Causal multi-head attention. q, k, v, out: [B,T,H,D] (= [B,T,C]); probs[B,H,T,T] saves the
-// softmax (entries above the diagonal are zero). Scores are scaled by 1/sqrt(D).
+// softmax (entries above the diagonal are zero): the CPU backend's attention state (the seam's
+// `state`). Scores are scaled by 1/sqrt(D).
 template <typename T>
 void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, int64_t B, int64_t T_,
                        int64_t H, int64_t D);
