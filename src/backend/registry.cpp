@@ -21,8 +21,7 @@ std::unique_ptr<Backend<float>> make_cpu(const std::string& precision, const std
 }  // namespace
 
 std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, const std::string& precision,
-                                                      int rank_on_node, bool gpu_supported,
-                                                      const std::string& why_not, std::string* note) {
+                                                      int rank_on_node, std::string* note) {
   if (requested == "cpu") return make_cpu(precision, "train.backend is \"cpu\"");
   const Precision gpu_precision = precision == "fp32" ? Precision::fp32 : Precision::bf16;
   const auto& p = provider();
@@ -31,12 +30,11 @@ std::unique_ptr<Backend<float>> make_training_backend(const std::string& request
   if (p.make && p.device_count) count = p.device_count(&reason);
   if (requested == "cuda") {
     if (count == 0) throw UsageError("train.backend = \"cuda\": no GPU can be used: " + reason);
-    if (!gpu_supported) throw UsageError("train.backend = \"cuda\": " + why_not);
     return p.make(rank_on_node % count, gpu_precision);
   }
   // auto
-  if (count > 0 && gpu_supported) return p.make(rank_on_node % count, gpu_precision);
-  const std::string why = count > 0 ? why_not : "there is no GPU (" + reason + ")";
+  if (count > 0) return p.make(rank_on_node % count, gpu_precision);
+  const std::string why = "there is no GPU (" + reason + ")";
   if (note) *note = why + "; training on the CPU";
   return make_cpu(precision, why);
 }

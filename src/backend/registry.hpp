@@ -19,13 +19,10 @@ struct GpuBackendProvider {
 void register_gpu_backend(GpuBackendProvider provider);
 
 // The backend for a training process. `rank_on_node` picks the GPU (rank % count). "cuda" with
-// no CUDA build or no GPU is a UsageError saying which; "auto" falls back to the CPU, and so does
-// a model the CUDA backend does not train yet (`gpu_supported` false, with `why_not`).
-// `precision` ("fp32", "bf16", "auto"): auto is bf16 on a GPU and fp32 on the CPU; bf16 where
-// only the CPU can train is a UsageError.
+// no CUDA build or no GPU is a UsageError saying which; "auto" falls back to the CPU and says why
+// in `note`. `precision` ("fp32", "bf16", "auto"): auto is bf16 on a GPU and fp32 on the CPU;
+// bf16 where only the CPU can train is a UsageError.
 std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, const std::string& precision,
-                                                      int rank_on_node,
-                                                      bool gpu_supported, const std::string& why_not,
-                                                      std::string* note);
+                                                      int rank_on_node, std::string* note);
 
 }  // namespace moelaw::backend

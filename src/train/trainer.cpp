@@ -205,7 +205,7 @@ class Trainer {
 
   void build_model() {
     std::string note;
-    backend_ = backend::make_training_backend(cfg_.train.backend, cfg_.train.precision, rank_on_node(), true, "", &note);
+    backend_ = backend::make_training_backend(cfg_.train.backend, cfg_.train.precision, rank_on_node(), &note);
     if (world_.rank() == 0 && cfg_.train.backend == "auto" && !note.empty())
       std::printf("train.backend = auto: %s\n", note.c_str());
     int64_t max_sequences = 0;
