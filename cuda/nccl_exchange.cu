@@ -22,6 +22,12 @@ constexpr cudaStream_t kComputeStream = 0;
   throw std::runtime_error(msg);
 }
 
+void check(int rank, int device, cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error("NCCL exchange on rank " + std::to_string(rank) + " (GPU " + std::to_string(device) +
+                             "): " + what + ": " + cudaGetErrorString(err));
+}
+
 }  // namespace
 
 NcclExchange::NcclExchange(parallel::Communicator& comm) : comm_(comm) {
@@ -44,6 +50,30 @@ NcclExchange::NcclExchange(parallel::Communicator& comm) : comm_(comm) {
   if (r != ncclSuccess)
     fail(comm.rank(), device_, "ncclCommInitRank over " + std::to_string(comm.size()) + " ranks", r, created);
   nccl_ = created;
+  // Non-blocking: a plain stream would synchronise with the legacy default stream at every
+  // launch, which is exactly the overlap we want.
+  cudaStream_t stream = nullptr;
+  cudaEvent_t ready = nullptr, done = nullptr;
+  err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  if (err == cudaSuccess) err = cudaEventCreateWithFlags(&ready, cudaEventDisableTiming);
+  if (err == cudaSuccess) err = cudaEventCreateWithFlags(&done, cudaEventDisableTiming);
+  comm_stream_ = stream;
+  compute_ready_ = ready;
+  sums_done_ = done;
+  if (err != cudaSuccess) {
+    release_stream_and_events();
+    ncclCommAbort(nccl_);
+    nccl_ = nullptr;
+    throw std::runtime_error("NCCL on rank " + std::to_string(comm.rank()) +
+                             ": the communication stream: " + cudaGetErrorString(err));
+  }
+}
+
+void NcclExchange::release_stream_and_events() {
+  if (compute_ready_) cudaEventDestroy(static_cast<cudaEvent_t>(compute_ready_));
+  if (sums_done_) cudaEventDestroy(static_cast<cudaEvent_t>(sums_done_));
+  if (comm_stream_) cudaStreamDestroy(static_cast<cudaStream_t>(comm_stream_));
+  compute_ready_ = sums_done_ = comm_stream_ = nullptr;
 }
 
 NcclExchange::~NcclExchange() {
@@ -52,13 +82,37 @@ NcclExchange::~NcclExchange() {
   // wait for it. Otherwise flush, then free. A destructor cannot report failures.
   if (std::uncaught_exceptions() > 0) {
     ncclCommAbort(nccl_);
-    return;
+  } else {
+    ncclCommFinalize(nccl_);
+    ncclCommDestroy(nccl_);
   }
-  ncclCommFinalize(nccl_);
-  ncclCommDestroy(nccl_);
+  // After the communicator: its last operations may have been queued on the stream.
+  release_stream_and_events();
+}
+
+void NcclExchange::start_allreduce_sum(float* data, size_t count) {
+  if (count == 0) return;
+  auto stream = static_cast<cudaStream_t>(comm_stream_);
+  auto ready = static_cast<cudaEvent_t>(compute_ready_);
+  // Waiting captures the event as recorded now, so one event serves every start.
+  check(rank(), device_, cudaEventRecord(ready, kComputeStream), "cudaEventRecord on the compute stream");
+  check(rank(), device_, cudaStreamWaitEvent(stream, ready, 0), "cudaStreamWaitEvent on the communication stream");
+  const ncclResult_t r = ncclAllReduce(data, data, count, ncclFloat, ncclSum, nccl_, stream);
+  if (r != ncclSuccess)
+    fail(rank(), device_, "ncclAllReduce of " + std::to_string(count) + " floats (overlapped)", r, nccl_);
+  sums_pending_ = true;
+}
+
+void NcclExchange::finish_allreduces() {
+  if (!sums_pending_) return;
+  auto done = static_cast<cudaEvent_t>(sums_done_);
+  check(rank(), device_, cudaEventRecord(done, static_cast<cudaStream_t>(comm_stream_)), "cudaEventRecord on the communication stream");
+  check(rank(), device_, cudaStreamWaitEvent(kComputeStream, done, 0), "cudaStreamWaitEvent on the compute stream");
+  sums_pending_ = false;
 }
 
 void NcclExchange::allreduce_sum(float* data, size_t count) {
+  finish_allreduces();  // one order of operations on the communicator: the started sums first
   if (count == 0) return;
   const ncclResult_t r = ncclAllReduce(data, data, count, ncclFloat, ncclSum, nccl_, kComputeStream);
   if (r != ncclSuccess) fail(rank(), device_, "ncclAllReduce of " + std::to_string(count) + " floats", r, nccl_);
@@ -77,6 +131,7 @@ void NcclExchange::alltoallv(const float* send, const std::vector<int64_t>& send
     throw std::logic_error("alltoallv on rank " + std::to_string(rank()) + ": " + std::to_string(send_counts.size()) +
                            " send and " + std::to_string(recv_counts.size()) + " receive counts for " +
                            std::to_string(P) + " ranks");
+  finish_allreduces();  // one order of operations on the communicator: the started sums first
   // One group: every send and receive progresses together (separately they could deadlock).
   ncclResult_t r = ncclGroupStart();
   if (r != ncclSuccess) fail(rank(), device_, "ncclGroupStart", r, nccl_);

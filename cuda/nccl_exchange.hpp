@@ -31,14 +31,26 @@ class NcclExchange final : public parallel::DeviceExchange {
   // cuBLAS and its blocking copies run: work queued before them finishes first, work after them
   // starts after, and a copy to the host sees their result. They return once queued.
   void allreduce_sum(float* data, size_t count) override;
+  // On a stream of the exchange's own, after the compute stream's work queued so far (which
+  // wrote `data`), so the sum runs while the compute stream goes on. Returns once queued.
+  void start_allreduce_sum(float* data, size_t count) override;
+  // The compute stream waits (on the GPU, not the host) for every sum started so far.
+  void finish_allreduces() override;
   std::vector<int64_t> alltoall_counts(const std::vector<int64_t>& send, int64_t per_rank) override;
   void alltoallv(const float* send, const std::vector<int64_t>& send_counts, float* recv,
                  const std::vector<int64_t>& recv_counts) override;
 
  private:
+  void release_stream_and_events();
+
   parallel::Communicator& comm_;
   ncclComm* nccl_ = nullptr;
   int device_ = -1;
+  // For start_allreduce_sum; opaque CUDA handles (cudaStream_t, cudaEvent_t) kept out of this header.
+  void* comm_stream_ = nullptr;
+  void* compute_ready_ = nullptr;  // recorded on the compute stream before each started sum
+  void* sums_done_ = nullptr;      // recorded on comm_stream_ by finish_allreduces()
+  bool sums_pending_ = false;
 };
 
 // The PCI bus id of the calling thread's current GPU, or "" with the reason.

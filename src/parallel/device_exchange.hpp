@@ -22,6 +22,13 @@ class DeviceExchange {
 
   // In place: data[i] = Σ over ranks of data[i]. `data` is in the backend's memory.
   virtual void allreduce_sum(float* data, size_t count) = 0;
+  // The same sum, possibly still running when this returns, so that it overlaps the work that
+  // follows (the backward pass of earlier blocks). Until finish_allreduces(), `data` must not be
+  // touched, and every rank must start the same sums in the same order. finish_allreduces()
+  // orders all started sums before the backend's later work (the optimizer sees the sums);
+  // it need not block the host. This default has no overlap: the sum completes in start.
+  virtual void start_allreduce_sum(float* data, size_t count) { allreduce_sum(data, count); }
+  virtual void finish_allreduces() {}
   // Fixed-size all-to-all of host integers (the per-expert counts that size the row exchange):
   // `per_rank` values to each rank, the same number from each, in rank order.
   virtual std::vector<int64_t> alltoall_counts(const std::vector<int64_t>& send, int64_t per_rank) = 0;
