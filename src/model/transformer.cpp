@@ -269,6 +269,11 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
 
 template <typename T>
 void Transformer<T>::backward(double loss_scale) {
+  backward(loss_scale, {});
+}
+
+template <typename T>
+void Transformer<T>::backward(double loss_scale, const std::function<void(int64_t block)>& block_done) {
   if (last_b_ == 0) throw std::logic_error("backward() without a forward() before it");
   const int64_t b = last_b_, t = last_t_;
   last_b_ = last_t_ = 0;
@@ -331,27 +336,72 @@ void Transformer<T>::backward(double loss_scale) {
     be.matmul_backward(a.dln.data(), dw.wv, a.dv.data(), s.ln1.data(), w.wv, N, C, C);
     be.rmsnorm_backward(a.dres.data(), dw.attn_norm, a.dln.data(), a.residual[l].data(),
                         w.attn_norm, s.rstd1.data(), N, C);
+    if (block_done) block_done(l);
   }
   be.embedding_backward(tensor(G, "tok_embedding"), a.dres.data(), a.tokens.data(), N, C);
 }
 
 template <typename T>
-LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B,
-                                         int64_t t) {
+typename Transformer<T>::GradientSpan Transformer<T>::head_span() const {
+  const int64_t first = table_.at("final_norm").offset;
+  return {first, table_.total() - first};
+}
+
+template <typename T>
+typename Transformer<T>::GradientSpan Transformer<T>::block_span(int64_t block) const {
+  const std::string prefix = block_tensor_name(block, "");
+  int64_t first = table_.total(), end = 0;
+  for (const auto& tensor : table_.tensors())
+    if (tensor.name.starts_with(prefix)) {
+      first = std::min(first, tensor.offset);
+      end = std::max(end, tensor.offset + tensor.size);
+    }
+  return {first, end - first};
+}
+
+template <typename T>
+typename Transformer<T>::GradientSpan Transformer<T>::embedding_span() const {
+  const auto& e = table_.at("tok_embedding");
+  return {e.offset, e.size};
+}
+
+template <typename T>
+LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t,
+                                         std::optional<double> loss_scale,
+                                         const GradientsReady& on_gradients_ready) {
   int64_t count = 0;
   for (int64_t i = 0; i < B * t; ++i) count += targets[i] >= 0;
+  // Buckets hold whole values: round the byte size up.
+  std::optional<GradientBuckets> buckets;
+  if (on_gradients_ready)
+    buckets.emplace(on_gradients_ready, table_.total(),
+                    (gradient_bucket_bytes_ + int64_t(sizeof(T)) - 1) / int64_t(sizeof(T)));
+  // Finished in the order backward finishes them, from the buffer's end toward its start.
+  auto report = [&](GradientSpan span) {
+    if (buckets) buckets->add(span.first, span.count);
+  };
+  auto report_blocks = [&](int64_t block) { report(block_span(block)); };
   LossSum total;
-  if (count == 0) return total;
-  // Every micro-batch scales by the whole batch's count, so the sum of their gradients is the
-  // gradient of the batch mean whatever the split.
-  for (int64_t start = 0; start < B; start += max_micro_batch_) {
-    const int64_t b = std::min(max_micro_batch_, B - start);
-    const double scale = 1.0 / double(count);
-    const LossSum part = forward(tokens + start * t, targets + start * t, b, t, scale);
-    backward(scale);
-    total.sum += part.sum;
-    total.count += part.count;
+  if (count == 0) {
+    // Nothing to add here, but other ranks may wait on these ranges: they are final as they are.
+    report(head_span());
+    for (int64_t l = dims_.n_blocks - 1; l >= 0; --l) report_blocks(l);
+  } else {
+    // Every micro-batch scales by the same count, so the sum of their gradients is the
+    // gradient of the batch's (or the global batch's) mean whatever the split.
+    const double scale = loss_scale ? *loss_scale : 1.0 / double(count);
+    for (int64_t start = 0; start < B; start += max_micro_batch_) {
+      const int64_t b = std::min(max_micro_batch_, B - start);
+      const bool last = start + b >= B;
+      const LossSum part = forward(tokens + start * t, targets + start * t, b, t, scale);
+      if (last) report(head_span());  // the fused forward ran the head's backward
+      backward(scale, last && buckets ? std::function<void(int64_t)>(report_blocks) : nullptr);
+      total.sum += part.sum;
+      total.count += part.count;
+    }
   }
+  report(embedding_span());
+  if (buckets) buckets->flush();
   return total;
 }
 

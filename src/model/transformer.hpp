@@ -9,11 +9,13 @@
 // sized for one micro-batch (max_micro_batch sequences of up to seq_len tokens) and reused, so a
 // batch of any size runs as micro-batches whose gradients accumulate (forward_backward).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "model/gradient_buckets.hpp"
 #include "model/model_dims.hpp"
 #include "model/parameter_table.hpp"
 #include "moe/moe_layer.hpp"
@@ -75,9 +77,23 @@ class Transformer {
   // activations: call forward() again before another backward().
   void backward(double loss_scale);
 
-  // The mean loss over a whole batch of B sequences (any B), run as micro-batches; adds the
-  // gradient of that mean into the gradients. Call zero_grad() first for a fresh gradient.
-  LossSum forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t);
+  // The loss over a whole batch of B sequences (any B), run as micro-batches; adds the gradient
+  // of loss_scale·Σ losses into the gradients: by default loss_scale = 1/(targets in this batch),
+  // the gradient of its mean. Data parallelism passes 1/(targets over all ranks), so the ranks'
+  // gradients sum to that of the global mean. Call zero_grad() first for a fresh gradient.
+  //
+  // on_gradients_ready, when set, is told about ranges of the gradient buffer as they become
+  // final during the last micro-batch (the head's after its fused forward, then each block's,
+  // then the embedding's), merged into buckets of at least gradient_bucket_bytes(): together the
+  // ranges tile the buffer exactly once, even when this rank has nothing to compute (B = 0).
+  // A data-parallel all-reduce started on each overlaps the rest of the backward pass.
+  LossSum forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t,
+                           std::optional<double> loss_scale = std::nullopt,
+                           const GradientsReady& on_gradients_ready = {});
+  // The least a bucket of on_gradients_ready holds (the last may hold less): large enough that
+  // each collective is not dominated by its latency. Default 16 MiB.
+  void set_gradient_bucket_bytes(int64_t bytes) { gradient_bucket_bytes_ = bytes; }
+  int64_t gradient_bucket_bytes() const { return gradient_bucket_bytes_; }
   // MoE routing statistics of training forwards (capacity applied); evaluation is dropless.
   const MoeStats& moe_stats() const { return moe_stats_; }
   void reset_moe_stats();
@@ -121,6 +137,15 @@ class Transformer {
   // grad_scale·Σ losses, added into the head's and final norm's gradients and written to dres.
   enum class HeadPass { loss, loss_and_gradient, backward };
   void output_head(int64_t N, HeadPass pass, double grad_scale = 0);
+  // backward(), calling block_done(l) once block l's gradients are complete.
+  void backward(double loss_scale, const std::function<void(int64_t block)>& block_done);
+  // Where each part of the gradient buffer lies, in the order backward finishes them.
+  struct GradientSpan {
+    int64_t first = 0, count = 0;
+  };
+  GradientSpan head_span() const;             // final norm and output head
+  GradientSpan block_span(int64_t block) const;
+  GradientSpan embedding_span() const;
 
   backend::Backend<T>& backend_;
   ModelDims dims_;
@@ -133,6 +158,7 @@ class Transformer {
   bool training_ = true;             // capacity and statistics (forward_backward) or not (evaluate)
   std::vector<std::unique_ptr<moe::MoeLayer<T>>> moe_;  // one per block for MoE models
   MoeStats moe_stats_;
+  int64_t gradient_bucket_bytes_ = int64_t{16} << 20;
 };
 
 }  // namespace moelaw::model
