@@ -50,8 +50,8 @@ NcclExchange::NcclExchange(parallel::Communicator& comm) : comm_(comm) {
   if (r != ncclSuccess)
     fail(comm.rank(), device_, "ncclCommInitRank over " + std::to_string(comm.size()) + " ranks", r, created);
   nccl_ = created;
-  // Non-blocking: a plain stream would synchronise with the legacy default stream at every
-  // launch, which is exactly the overlap we want.
+  // Non-blocking: a plain stream would synchronise with the legacy default stream (the compute
+  // stream) at every launch, which would serialise the all-reduces with backward again.
   cudaStream_t stream = nullptr;
   cudaEvent_t ready = nullptr, done = nullptr;
   err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
@@ -106,13 +106,14 @@ void NcclExchange::start_allreduce_sum(float* data, size_t count) {
 void NcclExchange::finish_allreduces() {
   if (!sums_pending_) return;
   auto done = static_cast<cudaEvent_t>(sums_done_);
-  check(rank(), device_, cudaEventRecord(done, static_cast<cudaStream_t>(comm_stream_)), "cudaEventRecord on the communication stream");
+  check(rank(), device_, cudaEventRecord(done, static_cast<cudaStream_t>(comm_stream_)),
+        "cudaEventRecord on the communication stream");
   check(rank(), device_, cudaStreamWaitEvent(kComputeStream, done, 0), "cudaStreamWaitEvent on the compute stream");
   sums_pending_ = false;
 }
 
 void NcclExchange::allreduce_sum(float* data, size_t count) {
-  finish_allreduces();  // one order of operations on the communicator: the started sums first
+  finish_allreduces();  // the started sums run first on the GPU too: one order on the communicator
   if (count == 0) return;
   const ncclResult_t r = ncclAllReduce(data, data, count, ncclFloat, ncclSum, nccl_, kComputeStream);
   if (r != ncclSuccess) fail(rank(), device_, "ncclAllReduce of " + std::to_string(count) + " floats", r, nccl_);
@@ -131,7 +132,7 @@ void NcclExchange::alltoallv(const float* send, const std::vector<int64_t>& send
     throw std::logic_error("alltoallv on rank " + std::to_string(rank()) + ": " + std::to_string(send_counts.size()) +
                            " send and " + std::to_string(recv_counts.size()) + " receive counts for " +
                            std::to_string(P) + " ranks");
-  finish_allreduces();  // one order of operations on the communicator: the started sums first
+  finish_allreduces();  // the started sums run first on the GPU too: one order on the communicator
   // One group: every send and receive progresses together (separately they could deadlock).
   ncclResult_t r = ncclGroupStart();
   if (r != ncclSuccess) fail(rank(), device_, "ncclGroupStart", r, nccl_);
