@@ -229,9 +229,15 @@ class Trainer {
     // After the backend: NCCL binds to the GPU the CUDA backend made current. Collective.
     std::string why;
     gradients_ = parallel::make_device_exchange(world_, *backend_, cfg_.parallel.transport, &why);
+    // NCCL kernels of two communicators running at once (the gradients' on their own stream, the
+    // experts' token exchange in the MoE backward) can deadlock when they cannot all be resident
+    // on the GPU: with an expert exchange across ranks, the gradients wait for the end of backward.
+    const bool experts_exchanged = expert_exchange_ && expert_exchange_->size() > 1;
+    overlap_gradients_ = world_.size() > 1 && !(experts_exchanged && std::string(gradients_->transport()) == "nccl");
     if (world_.rank() == 0) {
       std::string line = std::string("gradient exchange: ") + gradients_->transport();
       if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
+      if (overlap_gradients_) line += ", started per bucket during backward";
       std::printf("%s\n", line.c_str());
     }
   }
@@ -322,19 +328,26 @@ class Trainer {
 
     model_->zero_grad();
     model_->reset_moe_stats();
-    model::LossSum local;
-    if (count > 0) local = model_->forward_backward(inputs_.data(), targets_.data(), count, T);
+    // The global target count first (the targets are on the host: one small all-reduce), so that
+    // each rank's gradient is its share of d(global mean loss)/dθ and the sum over ranks is final.
+    double global_targets = static_cast<double>(
+        std::count_if(targets_.begin(), targets_.begin() + count * T, [](int32_t target) { return target >= 0; }));
+    world_.allreduce_sum(&global_targets, 1);
+    const double loss_scale = global_targets > 0 ? 1.0 / global_targets : 0.0;
+    // The gradients live in the backend's memory (on the GPU for CUDA): never hand them to MPI
+    // directly. With overlap, each bucket's all-reduce starts as backward finishes it.
+    model::GradientsReady reduce_bucket;
+    if (overlap_gradients_)
+      reduce_bucket = [this](int64_t offset, int64_t values) {
+        gradients_->start_allreduce_sum(model_->grads() + offset, static_cast<size_t>(values));
+      };
+    const model::LossSum local = model_->forward_backward(inputs_.data(), targets_.data(), count, T, loss_scale,
+                                                          reduce_bucket);
+    const int64_t n = model_->table().total();
+    if (P > 1 && !overlap_gradients_) gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(n));
+    gradients_->finish_allreduces();  // the norm and the optimizer read the sums
     double sums[2] = {local.sum, static_cast<double>(local.count)};
     world_.allreduce_sum(sums, 2);
-    const int64_t n = model_->table().total();
-    if (P > 1) {
-      // forward_backward gives the gradient of this rank's mean; weight it by the rank's share.
-      backend_->scale(model_->grads(), n, static_cast<double>(local.count) / sums[1]);
-      // The gradients live in the backend's memory (on the GPU for CUDA): never hand them to MPI
-      // directly. Overlap would go here: all-reduce each block's gradients in buckets as backward
-      // finishes them (the table's tensors are contiguous per block) instead of all at the end.
-      gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(n));
-    }
     const double norm = model_->gradient_norm();
     if (cfg_.train.grad_clip > 0 && norm > cfg_.train.grad_clip)
       backend_->scale(model_->grads(), n, cfg_.train.grad_clip / norm);
@@ -509,6 +522,7 @@ class Trainer {
   std::unique_ptr<model::Transformer<float>> model_;
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<parallel::DeviceExchange> gradients_;  // the data-parallel gradient all-reduce
+  bool overlap_gradients_ = false;  // all-reduce buckets as backward finishes them
   std::unique_ptr<data::SequenceStream> train_, val_;
   int64_t eval_sequences_ = 0;
   Progress progress_;
