@@ -62,6 +62,32 @@ BOOST_AUTO_TEST_CASE(allreduce_of_one_rank_is_the_identity) {
   BOOST_TEST(got == host, boost::test_tools::per_element());
 }
 
+// The overlapped all-reduce on the exchange's own stream, between kernels of the compute stream
+// that write the same buffer: each started sum must see the writes queued before it, and the
+// work after finish_allreduces() must see the sums. One rank's sum is the identity, so a
+// misordering shows only as a race; this checks the calls run, complete, and keep the values.
+BOOST_AUTO_TEST_CASE(started_allreduces_keep_their_order_with_the_compute_stream) {
+  auto gpu = moelaw::cuda::make_cuda_backend(0);
+  moelaw::cuda::NcclExchange exchange(world());
+  const size_t n = size_t(1) << 22, half = n / 2;
+  std::vector<float> host(n);
+  for (size_t i = 0; i < n; ++i) host[i] = float(i % 1000) - 500.0f;
+  DeviceArray<float> data(*gpu, n);
+  data.upload(host.data(), n);
+  gpu->scale(data.data() + half, int64_t(n - half), 2.0);  // before its sum: the sum must see it
+  exchange.start_allreduce_sum(data.data() + half, n - half);
+  gpu->scale(data.data(), int64_t(half), 4.0);  // runs while the first sum may still be running
+  exchange.start_allreduce_sum(data.data(), half);
+  exchange.finish_allreduces();
+  gpu->scale(data.data(), int64_t(n), 0.5);  // after finish: sees both sums
+  exchange.allreduce_sum(data.data(), n);    // a blocking collective after started ones
+  exchange.finish_allreduces();              // nothing pending: a no-op
+  std::vector<float> got(n);
+  data.download(got.data(), n);
+  for (size_t i = 0; i < n; ++i) host[i] *= i < half ? 2.0f : 1.0f;
+  BOOST_TEST(got == host, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(alltoallv_to_itself_copies) {
   auto gpu = moelaw::cuda::make_cuda_backend(0);
   moelaw::cuda::NcclExchange exchange(world());
