@@ -231,9 +231,10 @@ class Trainer {
     gradients_ = parallel::make_device_exchange(world_, *backend_, cfg_.parallel.transport, &why);
     // NCCL kernels of two communicators running at once (the gradients' on their own stream, the
     // experts' token exchange in the MoE backward) can deadlock when they cannot all be resident
-    // on the GPU: with an expert exchange across ranks, the gradients wait for the end of backward.
-    const bool experts_exchanged = expert_exchange_ && expert_exchange_->size() > 1;
-    overlap_gradients_ = world_.size() > 1 && !(experts_exchanged && std::string(gradients_->transport()) == "nccl");
+    // on the GPU: with both over NCCL, the gradients wait for the end of backward.
+    auto nccl = [](const parallel::DeviceExchange& e) { return std::string(e.transport()) == "nccl"; };
+    const bool nccl_experts = expert_exchange_ && expert_exchange_->size() > 1 && nccl(*expert_exchange_);
+    overlap_gradients_ = world_.size() > 1 && !(nccl_experts && nccl(*gradients_));
     if (world_.rank() == 0) {
       std::string line = std::string("gradient exchange: ") + gradients_->transport();
       if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
