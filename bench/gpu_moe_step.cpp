@@ -4,13 +4,17 @@
 // regrouping, combine), expert GEMMs (per-expert cuBLAS products and SwiGLU), and exchange (the
 // all-to-all; the identity on one rank). Phases are timed in a second run with the device
 // synchronised at every phase boundary, so the step time itself is taken without that overhead.
-// usage: build/bench/gpu_moe_step [d_model n_blocks seq_len batch steps]
+// --bf16: mixed precision (default fp32). --expert-loop: also time the experts' products as one
+// matmul per expert instead of the backend's grouped products (the same in fp32; in bf16 the
+// grouped path converts the activations once for all experts).
+// usage: build/bench/gpu_moe_step [--bf16] [--expert-loop] [d_model n_blocks seq_len batch steps]
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "cuda_backend.hpp"
@@ -24,9 +28,15 @@ struct Shape {
   int64_t d, blocks, T, B, steps;
 };
 
+struct Options {
+  moelaw::backend::Precision precision = moelaw::backend::Precision::fp32;
+  bool compare_expert_loop = false;
+};
+
 // Seconds per step (after a warm-up step); with phase timing on, the MoE layers' phase totals.
-double time_steps(const Shape& s, int64_t experts, bool phases, moelaw::moe::MoePhaseTimes* times) {
-  auto backend = moelaw::cuda::make_cuda_backend(0);
+double time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t experts, bool expert_loop, bool phases,
+                  moelaw::moe::MoePhaseTimes* times) {
+  auto backend = moelaw::cuda::make_cuda_backend(0, precision);
   moelaw::model::ModelDims dims{s.d, s.blocks, s.d / 64, 64, 50257, s.T};
   if (experts > 1) {
     dims.experts = experts;
@@ -37,6 +47,7 @@ double time_steps(const Shape& s, int64_t experts, bool phases, moelaw::moe::Moe
   const int64_t micro = std::min<int64_t>(s.B, 8);
   moelaw::model::Transformer<float> model(*backend, dims, micro);
   model.initialize(1, 0.1);
+  model.set_moe_expert_loop(expert_loop);
   moelaw::train::AdamW adamw(*backend, model.table(), {0.9, 0.95, 1e-8, 0.1});
   std::vector<int32_t> tokens(size_t(s.B * s.T)), targets(size_t(s.B * s.T));
   for (int64_t i = 0; i < s.B * s.T; ++i) {
@@ -59,37 +70,58 @@ double time_steps(const Shape& s, int64_t experts, bool phases, moelaw::moe::Moe
   return seconds / double(s.steps);
 }
 
-void bench(const Shape& s) {
-  const double dense = time_steps(s, 1, false, nullptr);
+void report(const char* label, const Shape& s, moelaw::backend::Precision precision, int64_t E, bool expert_loop,
+            double dense) {
+  const double moe = time_steps(s, precision, E, expert_loop, false, nullptr);
+  moelaw::moe::MoePhaseTimes t;
+  const double timed = time_steps(s, precision, E, expert_loop, true, &t);
+  const double per_step = 1.0 / double(s.steps);
+  std::printf("  E %2ld top-1 cf 1.0%s: %.1f ms/step, %.2fx dense; with phase timers %.1f ms/step, of which "
+              "routing %.1f%%, permutation %.1f%%, expert GEMMs %.1f%% (%.2f ms), exchange %.1f%%\n",
+              long(E), label, 1e3 * moe, moe / dense, 1e3 * timed, 100.0 * t.routing * per_step / timed,
+              100.0 * t.permutation * per_step / timed, 100.0 * t.experts * per_step / timed,
+              1e3 * t.experts * per_step, 100.0 * t.exchange * per_step / timed);
+  std::fflush(stdout);
+}
+
+void bench(const Shape& s, const Options& o) {
+  const double dense = time_steps(s, o.precision, 1, false, false, nullptr);
   std::printf("d_model %ld blocks %ld seq %ld batch %ld: dense %.1f ms/step (%.0f tokens/s)\n", long(s.d),
               long(s.blocks), long(s.T), long(s.B), 1e3 * dense, double(s.B * s.T) / dense);
   for (int64_t E : {8, 32}) {
-    const double moe = time_steps(s, E, false, nullptr);
-    moelaw::moe::MoePhaseTimes t;
-    const double timed = time_steps(s, E, true, &t);
-    const double per_step = 1.0 / double(s.steps);
-    std::printf("  E %2ld top-1 cf 1.0: %.1f ms/step, %.2fx dense; with phase timers %.1f ms/step, of which "
-                "routing %.1f%%, permutation %.1f%%, expert GEMMs %.1f%%, exchange %.1f%%\n",
-                long(E), 1e3 * moe, moe / dense, 1e3 * timed, 100.0 * t.routing * per_step / timed,
-                100.0 * t.permutation * per_step / timed, 100.0 * t.experts * per_step / timed,
-                100.0 * t.exchange * per_step / timed);
-    std::fflush(stdout);
+    report(o.compare_expert_loop ? " grouped" : "", s, o.precision, E, false, dense);
+    if (o.compare_expert_loop) report(" loop   ", s, o.precision, E, true, dense);
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options o;
+  std::vector<long> numbers;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--bf16") == 0)
+      o.precision = moelaw::backend::Precision::bf16;
+    else if (std::strcmp(argv[i], "--expert-loop") == 0)
+      o.compare_expert_loop = true;
+    else
+      numbers.push_back(std::atol(argv[i]));
+  }
+  if (!numbers.empty() && numbers.size() != 5) {
+    std::fprintf(stderr, "usage: gpu_moe_step [--bf16] [--expert-loop] [d_model n_blocks seq_len batch steps]\n");
+    return 2;
+  }
   auto info = moelaw::cuda::query_devices();
   if (info.count == 0) {
     std::printf("gpu_moe_step: no GPU (%s)\n", info.reason.c_str());
     return 0;
   }
-  std::printf("gpu_moe_step on %s (CUDA backend, fp32)\n", info.reason.c_str());
-  if (argc == 6) {
-    bench({std::atol(argv[1]), std::atol(argv[2]), std::atol(argv[3]), std::atol(argv[4]), std::atol(argv[5])});
+  const bool bf16 = o.precision == moelaw::backend::Precision::bf16;
+  std::printf("gpu_moe_step on %s (CUDA backend, %s)\n", info.reason.c_str(), bf16 ? "bf16" : "fp32");
+  if (numbers.size() == 5) {
+    bench({numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]}, o);
     return 0;
   }
-  bench({768, 12, 1024, 16, 10});  // 16K tokens per step
+  bench({768, 12, 1024, 16, 10}, o);  // 16K tokens per step
   return 0;
 }

@@ -50,4 +50,60 @@ void Bf16Matmul::backward(float* din, float* dw, const float* dout, const float*
   if (dw) lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, converted(in, size_t(N * C), kInput), C, dout16, OC, 1.0f, dw, C);
 }
 
+// One grouped cuBLAS call per product would need cublasGemmGroupedBatchedEx to take bf16 A/B with
+// an fp32 C under CUBLAS_COMPUTE_32F. Its type table (cuBLAS documentation, as we read it; not
+// tried on a device) pairs bf16 A/B only with a bf16 C, while the seam's outputs and the gradients
+// it accumulates into (beta = 1) are fp32: rounding those through bf16 would lose the += contract's
+// precision. cublasGemmBatchedEx takes bf16 in, fp32 out, but one shape per call, and experts' row
+// counts rarely agree. So each group is one cuBLASLt product, on operands converted once for the
+// whole expert-major buffer (not once per group).
+namespace {
+int64_t total_rows(const int64_t* rows, int64_t groups) {
+  int64_t total = 0;
+  for (int64_t g = 0; g < groups; ++g) total += rows[g];
+  return total;
+}
+// The groups' weights as one span: w + g·w_stride for g < groups, each OC·C values.
+size_t weight_span(int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+  return groups == 0 ? 0 : size_t((groups - 1) * w_stride + OC * C);
+}
+}  // namespace
+
+void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
+                                 int64_t C, int64_t OC, int64_t w_stride) {
+  const int64_t N = total_rows(rows, groups);
+  if (N == 0 || OC == 0) return;
+  const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
+  const __nv_bfloat16* in16 = converted(in, size_t(N * C), kInput);
+  int64_t row = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    if (rows[g] > 0)
+      lt_.gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, rows[g], C, w16 + g * w_stride, C, in16 + row * C, C, 0.0f,
+               out + row * OC, OC);
+    row += rows[g];
+  }
+}
+
+void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+                                  const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+  const int64_t N = total_rows(rows, groups);
+  if ((!din && !dw) || C == 0 || N == 0) return;
+  const __nv_bfloat16* dout16 = converted(dout, size_t(N * OC), kOutputGrad);
+  const __nv_bfloat16* w16 = din ? weight_operand(w, weight_span(groups, C, OC, w_stride)) : nullptr;
+  const __nv_bfloat16* in16 = dw ? converted(in, size_t(N * C), kInput) : nullptr;
+  int64_t row = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t m = rows[g];
+    if (m > 0) {
+      if (din)
+        lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, m, OC, w16 + g * w_stride, C, dout16 + row * OC, OC, 1.0f,
+                 din + row * C, C);
+      if (dw)
+        lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, m, in16 + row * C, C, dout16 + row * OC, OC, 1.0f,
+                 dw + g * w_stride, C);
+    }
+    row += m;
+  }
+}
+
 }  // namespace moelaw::cuda

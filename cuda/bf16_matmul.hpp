@@ -31,6 +31,15 @@ class Bf16Matmul {
   void backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N, int64_t C,
                 int64_t OC);
 
+  // Shapes and contract of Backend::grouped_matmul_forward / grouped_matmul_backward. The
+  // activations (in, dout) and, when not in the registered copy, the groups' weights are converted
+  // once for all groups; the products then run group by group through cuBLASLt (see
+  // grouped_forward in bf16_matmul.cu for why not one grouped cuBLAS call).
+  void grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
+                       int64_t OC, int64_t w_stride);
+  void grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+                        const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
+
   Bf16WeightCopy& weights() { return weights_; }
 
  private:

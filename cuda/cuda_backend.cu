@@ -73,6 +73,19 @@ class CudaBackend final : public backend::Backend<float> {
     // dwᵀ[C,OC] += inᵀ[C,N]·dout[N,OC]
     if (dw) gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, in, C, dout, OC, 1.0f, dw, C);
   }
+  // fp32 keeps the per-group loop (cuBLAS products checked exactly against the CPU's); bf16 converts
+  // the activations once and runs the groups on cuBLASLt (bf16_matmul.hpp).
+  void grouped_matmul_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
+                              int64_t C, int64_t OC, int64_t w_stride) override {
+    if (bf16_) return bf16_->grouped_forward(out, in, w, rows, groups, C, OC, w_stride);
+    Backend::grouped_matmul_forward(out, in, w, rows, groups, C, OC, w_stride);
+  }
+  void grouped_matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+                               const int64_t* rows, int64_t groups, int64_t C, int64_t OC,
+                               int64_t w_stride) override {
+    if (bf16_) return bf16_->grouped_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
+    Backend::grouped_matmul_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
+  }
   void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C) override {
     kernels::embedding_forward(out, tokens, table, N, C);
   }

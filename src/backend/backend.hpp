@@ -33,6 +33,28 @@ class Backend : public DeviceMemory {
   virtual void matmul_forward(T* out, const T* in, const T* w, int64_t N, int64_t C, int64_t OC) = 0;
   virtual void matmul_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t N,
                                int64_t C, int64_t OC) = 0;
+  // The experts' products, one per group: group g is rows[g] consecutive rows of in/out (din/dout),
+  // the groups one after the other, with weight w + g·w_stride (same shapes and contract as
+  // matmul_forward/matmul_backward). rows is a host array; groups with no rows are skipped.
+  // Default: the per-group loop, so the CPU reference computes exactly what a loop would.
+  virtual void grouped_matmul_forward(T* out, const T* in, const T* w, const int64_t* rows, int64_t groups,
+                                      int64_t C, int64_t OC, int64_t w_stride) {
+    int64_t row = 0;
+    for (int64_t g = 0; g < groups; ++g) {
+      if (rows[g] > 0) matmul_forward(out + row * OC, in + row * C, w + g * w_stride, rows[g], C, OC);
+      row += rows[g];
+    }
+  }
+  virtual void grouped_matmul_backward(T* din, T* dw, const T* dout, const T* in, const T* w, const int64_t* rows,
+                                       int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+    int64_t row = 0;
+    for (int64_t g = 0; g < groups; ++g) {
+      if (rows[g] > 0)
+        matmul_backward(din ? din + row * C : nullptr, dw ? dw + g * w_stride : nullptr, dout + row * OC,
+                        in + row * C, w + g * w_stride, rows[g], C, OC);
+      row += rows[g];
+    }
+  }
   virtual void embedding_forward(T* out, const int32_t* tokens, const T* table, int64_t N,
                                  int64_t C) = 0;
   virtual void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t N,

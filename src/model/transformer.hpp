@@ -108,6 +108,10 @@ class Transformer {
   void set_moe_phase_timing(bool enabled) {
     for (auto& m : moe_) m->set_phase_timing(enabled);
   }
+  // Benchmarks: the experts' products one matmul per expert instead of the backend's grouped ops.
+  void set_moe_expert_loop(bool enabled) {
+    for (auto& m : moe_) m->set_expert_loop(enabled);
+  }
   moe::MoePhaseTimes moe_phase_times() const {
     moe::MoePhaseTimes t;
     for (const auto& m : moe_) {

@@ -72,6 +72,28 @@ const T* MoeLayer<T>::to_receive_order(const T* by_expert, backend::DeviceArray<
   return out;
 }
 
+// One product per local expert on its expert-major rows; w is the first local expert's [OC, C]
+// weight, the next ones follow OC·C apart. The qualified call (no virtual dispatch) is the seam's
+// per-expert loop of matmuls, for measuring it against the backend's grouped products.
+template <typename T>
+void MoeLayer<T>::experts_forward(T* out, const T* in, const T* w, int64_t C, int64_t OC) {
+  const int64_t groups = dispatcher_.experts_per_rank();
+  if (expert_loop_)
+    be_.backend::Backend<T>::grouped_matmul_forward(out, in, w, expert_rows_.data(), groups, C, OC, OC * C);
+  else
+    be_.grouped_matmul_forward(out, in, w, expert_rows_.data(), groups, C, OC, OC * C);
+}
+
+template <typename T>
+void MoeLayer<T>::experts_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t C, int64_t OC) {
+  const int64_t groups = dispatcher_.experts_per_rank();
+  if (expert_loop_)
+    be_.backend::Backend<T>::grouped_matmul_backward(din, dw, dout, in, w, expert_rows_.data(), groups, C, OC,
+                                                     OC * C);
+  else
+    be_.grouped_matmul_backward(din, dw, dout, in, w, expert_rows_.data(), groups, C, OC, OC * C);
+}
+
 template <typename T>
 void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t N, bool training) {
   const int64_t d = s_.d_model, H = s_.hidden, E = s_.experts, k = s_.choices;
@@ -95,23 +117,17 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
   xs_ = to_expert_major(received, xs_buf_, d);
   mark(&MoePhaseTimes::permutation);
 
-  // Each local expert on its rows. A grouped GEMM (cublasGemmGroupedBatchedEx) would run all
-  // experts in one launch; per-expert products keep the backend seam unchanged for now.
+  // All local experts at once: grouped products over the expert-major rows (one group per local
+  // expert, its weights e·H·d apart), SwiGLU over every row.
   T* gate = grow(gate_, be_, size_t(M * H));
   T* up = grow(up_, be_, size_t(M * H));
   T* h = grow(h_, be_, size_t(M * H));
   T* y = grow(y_, be_, size_t(M * d));
-  int64_t row = 0;
-  for (int64_t j = 0; j < dispatcher_.experts_per_rank(); ++j) {
-    const int64_t m = expert_rows_[j], e = dispatcher_.first_local_expert() + j;
-    if (m > 0) {
-      be_.matmul_forward(gate + row * H, xs_ + row * d, w.w_gate + e * H * d, m, d, H);
-      be_.matmul_forward(up + row * H, xs_ + row * d, w.w_up + e * H * d, m, d, H);
-      be_.swiglu_forward(h + row * H, gate + row * H, up + row * H, m, H);
-      be_.matmul_forward(y + row * d, h + row * H, w.w_down + e * d * H, m, H, d);
-    }
-    row += m;
-  }
+  const int64_t first = dispatcher_.first_local_expert();
+  experts_forward(gate, xs_, w.w_gate + first * H * d, d, H);
+  experts_forward(up, xs_, w.w_up + first * H * d, d, H);
+  be_.swiglu_forward(h, gate, up, M, H);
+  experts_forward(y, h, w.w_down + first * d * H, H, d);
   mark(&MoePhaseTimes::experts);
   const T* back = to_receive_order(y, back_, d);
   mark(&MoePhaseTimes::permutation);
@@ -147,23 +163,12 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   T* dxs = grow(dxs_, be_, size_t(M * d));
   for (T* g : {dh, dgate, dup}) be_.zero_bytes(g, size_t(M * H) * sizeof(T));
   be_.zero_bytes(dxs, size_t(M * d) * sizeof(T));
-  const T* gate = gate_.data();
-  const T* up = up_.data();
-  const T* h = h_.data();
-  int64_t row = 0;
-  for (int64_t j = 0; j < dispatcher_.experts_per_rank(); ++j) {
-    const int64_t m = expert_rows_[j], e = dispatcher_.first_local_expert() + j;
-    if (m > 0) {
-      be_.matmul_backward(dh + row * H, dw.w_down + e * d * H, dy + row * d, h + row * H, w.w_down + e * d * H, m, H,
-                          d);
-      be_.swiglu_backward(dgate + row * H, dup + row * H, dh + row * H, gate + row * H, up + row * H, m, H);
-      be_.matmul_backward(dxs + row * d, dw.w_gate + e * H * d, dgate + row * H, xs_ + row * d, w.w_gate + e * H * d,
-                          m, d, H);
-      be_.matmul_backward(dxs + row * d, dw.w_up + e * H * d, dup + row * H, xs_ + row * d, w.w_up + e * H * d, m,
-                          d, H);
-    }
-    row += m;
-  }
+  const int64_t first = dispatcher_.first_local_expert();
+  experts_backward(dh, dw.w_down + first * d * H, dy, h_.data(), w.w_down + first * d * H, H, d);
+  be_.swiglu_backward(dgate, dup, dh, gate_.data(), up_.data(), M, H);
+  // dxs gets the gate's contribution, then the up projection's, row by row as before.
+  experts_backward(dxs, dw.w_gate + first * H * d, dgate, xs_, w.w_gate + first * H * d, d, H);
+  experts_backward(dxs, dw.w_up + first * H * d, dup, xs_, w.w_up + first * H * d, d, H);
   mark(&MoePhaseTimes::experts);
   // drecv_ is free again: dy was regrouped out of it, or (one local expert) nothing is regrouped.
   const T* dx_received = to_receive_order(dxs, drecv_, d);

@@ -52,12 +52,17 @@ class MoeLayer {
 
   void set_phase_timing(bool enabled) { timing_ = enabled; }
   const MoePhaseTimes& phase_times() const { return times_; }
+  // Run the experts' products as the seam's default per-expert loop of matmuls, whatever the backend
+  // does for grouped products (to measure one against the other).
+  void set_expert_loop(bool enabled) { expert_loop_ = enabled; }
 
  private:
   void plan_regrouping();
   const T* to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width);
   const T* to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width);
   void mark(double MoePhaseTimes::*phase);
+  void experts_forward(T* out, const T* in, const T* w, int64_t C, int64_t OC);
+  void experts_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t C, int64_t OC);
 
   backend::Backend<T>& be_;
   MoeSettings s_;
@@ -78,6 +83,7 @@ class MoeLayer {
   // Backward scratch: gradients of sent rows, of arrived rows, of expert-major rows.
   backend::DeviceArray<T> dsend_, drecv_, dby_expert_, dh_, dgate_, dup_, dxs_;
   bool timing_ = false;
+  bool expert_loop_ = false;
   MoePhaseTimes times_;
   double clock_ = 0;
 };
