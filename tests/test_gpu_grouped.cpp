@@ -17,6 +17,7 @@
 #include "backend/backend.hpp"
 #include "backend/precision.hpp"
 #include "cuda_backend.hpp"
+#include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 
 using moelaw::backend::Backend;
@@ -25,37 +26,11 @@ using moelaw::backend::Precision;
 
 namespace {
 
-struct Pair {
-  std::unique_ptr<Backend<float>> cpu = moelaw::backend::make_cpu_backend<float>();
-  std::unique_ptr<Backend<float>> gpu;
-  explicit Pair(Precision precision) : gpu(moelaw::cuda::make_cuda_backend(0, precision)) {}
-};
 
-// The same host values in both backends' memory, kept on the host for the bounds.
-struct Both {
-  std::vector<float> host;
-  DeviceArray<float> cpu, gpu;
-  Both(Pair& p, std::vector<float> values)
-      : host(std::move(values)), cpu(*p.cpu, host.size()), gpu(*p.gpu, host.size()) {
-    cpu.upload(host.data(), host.size());
-    gpu.upload(host.data(), host.size());
-  }
-  std::vector<float> from_cpu() const { return download(cpu); }
-  std::vector<float> from_gpu() const { return download(gpu); }
-  static std::vector<float> download(const DeviceArray<float>& a) {
-    std::vector<float> v(a.size());
-    a.download(v.data(), v.size());
-    return v;
-  }
-};
 
-std::vector<float> random(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using Pair = moelaw::testing::BackendPair;
+using Both = moelaw::testing::Mirrored<float>;
+using moelaw::testing::random;
 
 struct Problem {
   std::vector<int64_t> rows;  // per group, some empty, some odd

@@ -16,6 +16,7 @@
 #include "backend/backend.hpp"
 #include "cuda_backend.hpp"
 #include "moe/moe_layer.hpp"
+#include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 #include "support/tiny_run.hpp"
 
@@ -24,38 +25,12 @@ using moelaw::backend::DeviceArray;
 
 namespace {
 
-struct Pair {
-  std::unique_ptr<Backend<float>> cpu = moelaw::backend::make_cpu_backend<float>();
-  std::unique_ptr<Backend<float>> gpu = moelaw::cuda::make_cuda_backend(0);
-};
 
+
+using Pair = moelaw::testing::BackendPair;
 template <typename U>
-struct Both {
-  DeviceArray<U> cpu, gpu;
-  Both(Pair& p, const std::vector<U>& host) : cpu(*p.cpu, host.size()), gpu(*p.gpu, host.size()) {
-    cpu.upload(host.data(), host.size());
-    gpu.upload(host.data(), host.size());
-  }
-  Both(Pair& p, size_t n) : Both(p, std::vector<U>(n, U(0))) {}
-  std::vector<U> on_cpu() const {
-    std::vector<U> h(cpu.size());
-    cpu.download(h.data(), h.size());
-    return h;
-  }
-  std::vector<U> on_gpu() const {
-    std::vector<U> h(gpu.size());
-    gpu.download(h.data(), h.size());
-    return h;
-  }
-};
-
-std::vector<float> random(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using Both = moelaw::testing::Mirrored<U>;
+using moelaw::testing::random;
 
 template <typename U>
 void expect_close(const std::vector<U>& cpu, const std::vector<U>& gpu, const char* what, double rtol,
@@ -72,12 +47,12 @@ void expect_close(const std::vector<U>& cpu, const std::vector<U>& gpu, const ch
 
 template <typename U>
 void expect_close(const Both<U>& x, const char* what, double rtol, double atol = 1e-5) {
-  expect_close(x.on_cpu(), x.on_gpu(), what, rtol, atol);
+  expect_close(x.from_cpu(), x.from_gpu(), what, rtol, atol);
 }
 
 template <typename U>
 void expect_equal(const Both<U>& x, const char* what) {
-  const auto a = x.on_cpu(), b = x.on_gpu();
+  const auto a = x.from_cpu(), b = x.from_gpu();
   size_t differ = 0;
   for (size_t i = 0; i < a.size(); ++i) differ += a[i] != b[i];
   BOOST_TEST(differ == 0u, what << ": " << differ << " of " << a.size() << " differ");
@@ -148,7 +123,7 @@ BOOST_AUTO_TEST_CASE(permute_regroup_and_combine) {
   const int64_t N = 300, E = 8, k = 2, d = 96;
   Routed r(p, random(size_t(N * E), 9, 2.0f), N, E, k, moelaw::moe::expert_capacity(1.0, N, k, E));
   int64_t S = 0;
-  const auto counts = r.counts.on_cpu();
+  const auto counts = r.counts.from_cpu();
   for (int64_t e = 0; e < E; ++e) S += counts[size_t(E + e)];
   Both<float> x(p, random(size_t(N * d), 10)), send(p, size_t(S * d));
   Both<int32_t> position(p, size_t(N * k));
@@ -171,7 +146,7 @@ BOOST_AUTO_TEST_CASE(permute_regroup_and_combine) {
   p.cpu->scatter_rows(scattered.cpu.data(), gathered.cpu.data(), index.cpu.data(), S, d);
   p.gpu->scatter_rows(scattered.gpu.data(), gathered.gpu.data(), index.gpu.data(), S, d);
   expect_equal(scattered, "scattered rows");
-  BOOST_TEST((scattered.on_gpu() == send.on_gpu()));  // scatter undoes gather
+  BOOST_TEST((scattered.from_gpu() == send.from_gpu()));  // scatter undoes gather
 
   Both<float> y(p, random(size_t(S * d), 11)), out(p, size_t(N * d)), acc(p, random(size_t(N * d), 12));
   p.cpu->moe_combine(out.cpu.data(), y.cpu.data(), r.probs.cpu.data(), r.expert.cpu.data(), position.cpu.data(), N,

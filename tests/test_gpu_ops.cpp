@@ -13,6 +13,7 @@
 
 #include "backend/backend.hpp"
 #include "cuda_backend.hpp"
+#include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 
 using moelaw::backend::Backend;
@@ -22,28 +23,12 @@ namespace {
 
 constexpr int64_t B = 2, T = 64, H = 4, D = 32, C = H * D, F = 3 * C, V = 1000, N = B * T;
 
-struct Pair {
-  std::unique_ptr<Backend<float>> cpu = moelaw::backend::make_cpu_backend<float>();
-  std::unique_ptr<Backend<float>> gpu = moelaw::cuda::make_cuda_backend(0);
-};
 
-// The same host values in both backends' memory.
+
+using Pair = moelaw::testing::BackendPair;
 template <typename U>
-struct Both {
-  DeviceArray<U> cpu, gpu;
-  Both(Pair& p, const std::vector<U>& host) : cpu(*p.cpu, host.size()), gpu(*p.gpu, host.size()) {
-    cpu.upload(host.data(), host.size());
-    gpu.upload(host.data(), host.size());
-  }
-};
-
-std::vector<float> random(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using Both = moelaw::testing::Mirrored<U>;
+using moelaw::testing::random;
 
 void expect_close(const Both<float>& x, const char* what, double rtol, double atol = 1e-5) {
   std::vector<float> a(x.cpu.size()), b(x.gpu.size());
