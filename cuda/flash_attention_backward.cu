@@ -88,20 +88,8 @@ __global__ void __launch_bounds__(kThreads)
 
     // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ for this warp's 16 keys × 32 queries.
     float st[kQTiles][4] = {}, dpt[kQTiles][4] = {};
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t ak[4], av[4];
-      load_a(ak, sk, kS, warp * 16, kk * 16);
-      load_a(av, sv, kS, warp * 16, kk * 16);
-#pragma unroll
-      for (int n = 0; n < kQTiles; ++n) {
-        uint32_t bq[2], bo[2];
-        load_b(bq, sq, kS, n * 8, kk * 16);
-        load_b(bo, sdo, kS, n * 8, kk * 16);
-        mma_bf16(st[n], ak, bq);
-        mma_bf16(dpt[n], av, bo);
-      }
-    }
+    mma_shared<kQTiles, D / 16>(st, sk, kS, warp * 16, sq, kS);
+    mma_shared<kQTiles, D / 16>(dpt, sv, kS, warp * 16, sdo, kS);
     // Pᵀ and dSᵀ = Pᵀ∘(dPᵀ − Δ); zero where the key is after the query or past the end.
 #pragma unroll
     for (int n = 0; n < kQTiles; ++n)
@@ -113,20 +101,8 @@ __global__ void __launch_bounds__(kThreads)
         dpt[n][e] = p * (dpt[n][e] - sdelta[qi]);
       }
     // dV += Pᵀ·dO and dK += dSᵀ·Q, the reduction running over this tile's queries.
-#pragma unroll
-    for (int kk = 0; kk < kQueryRows / 16; ++kk) {
-      uint32_t ap[4], ads[4];
-      accumulators_as_a(ap, st, kk);
-      accumulators_as_a(ads, dpt, kk);
-#pragma unroll
-      for (int n = 0; n < kDimTiles; ++n) {
-        uint32_t bo[2], bq[2];
-        load_b(bo, sdot, kSt, n * 8, kk * 16);
-        load_b(bq, sqt, kSt, n * 8, kk * 16);
-        mma_bf16(dv_acc[n], ap, bo);
-        mma_bf16(dk_acc[n], ads, bq);
-      }
-    }
+    mma_accumulators(dv_acc, st, sdot, kSt);
+    mma_accumulators(dk_acc, dpt, sqt, kSt);
   }
 
 #pragma unroll
@@ -194,20 +170,8 @@ __global__ void __launch_bounds__(kThreads)
 
     // S = Q·Kᵀ and dP = dO·Vᵀ for this warp's 16 queries × 64 keys.
     float s[kKeyTiles][4] = {}, dp[kKeyTiles][4] = {};
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t aq[4], ao[4];
-      load_a(aq, sq, kS, warp * 16, kk * 16);
-      load_a(ao, sdo, kS, warp * 16, kk * 16);
-#pragma unroll
-      for (int n = 0; n < kKeyTiles; ++n) {
-        uint32_t bk[2], bv[2];
-        load_b(bk, sk, kS, n * 8, kk * 16);
-        load_b(bv, sv, kS, n * 8, kk * 16);
-        mma_bf16(s[n], aq, bk);
-        mma_bf16(dp[n], ao, bv);
-      }
-    }
+    mma_shared<kKeyTiles, D / 16>(s, sq, kS, warp * 16, sk, kS);
+    mma_shared<kKeyTiles, D / 16>(dp, sdo, kS, warp * 16, sv, kS);
     // dS = P∘(dP − Δ), kept in s.
 #pragma unroll
     for (int n = 0; n < kKeyTiles; ++n)
@@ -218,17 +182,7 @@ __global__ void __launch_bounds__(kThreads)
         s[n][e] = p * (dp[n][e] - dl[e / 2]);
       }
     // dQ += dS·K (K from Kᵀ: pairs along the key index).
-#pragma unroll
-    for (int kk = 0; kk < kKeyRows / 16; ++kk) {
-      uint32_t a[4];
-      accumulators_as_a(a, s, kk);
-#pragma unroll
-      for (int n = 0; n < kDimTiles; ++n) {
-        uint32_t bk[2];
-        load_b(bk, skt, kSt, n * 8, kk * 16);
-        mma_bf16(dq_acc[n], a, bk);
-      }
-    }
+    mma_accumulators(dq_acc, s, skt, kSt);
   }
 
 #pragma unroll

@@ -55,17 +55,7 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
 
     float s[kKeyTiles][4] = {};
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t a[4];
-      load_a(a, sq, kS, warp * 16, kk * 16);
-#pragma unroll
-      for (int n = 0; n < kKeyTiles; ++n) {
-        uint32_t bk[2];
-        load_b(bk, sk, kS, n * 8, kk * 16);
-        mma_bf16(s[n], a, bk);
-      }
-    }
+    mma_shared<kKeyTiles, D / 16>(s, sq, kS, warp * 16, sk, kS);
 
     // Causal and end-of-sequence mask, scale into log2 units, new row maxima.
     float mx[2] = {m[0], m[1]};
@@ -104,17 +94,7 @@ __global__ void __launch_bounds__(kThreads)
     }
 
     // O += P·V: P (bf16) straight from the score accumulators, V from Vᵀ.
-#pragma unroll
-    for (int kk = 0; kk < kRows / 16; ++kk) {
-      uint32_t a[4];
-      accumulators_as_a(a, s, kk);
-#pragma unroll
-      for (int n = 0; n < kDimTiles; ++n) {
-        uint32_t bv[2];
-        load_b(bv, svt, kSt, n * 8, kk * 16);
-        mma_bf16(o[n], a, bv);
-      }
-    }
+    mma_accumulators(o, s, svt, kSt);
   }
 
 #pragma unroll

@@ -77,6 +77,42 @@ __device__ __forceinline__ void accumulators_as_a(uint32_t (&a)[4], const float 
   a[3] = pack_bf16(acc[2 * kk + 1][2], acc[2 * kk + 1][3]);
 }
 
+// acc[n] += A·Bₙ for this warp's 16 rows: A is rows [row0, row0 + 16) of the row-major [m][K]
+// tile `a`, Bₙ is read from rows [8n, 8n + 8) of the [n][K] tile `b` (B's transpose); K = 16·KSTEPS.
+template <int N, int KSTEPS>
+__device__ __forceinline__ void mma_shared(float (&acc)[N][4], const bf16* a, int a_stride, int row0, const bf16* b,
+                                           int b_stride) {
+#pragma unroll
+  for (int kk = 0; kk < KSTEPS; ++kk) {
+    uint32_t af[4];
+    load_a(af, a, a_stride, row0, kk * 16);
+#pragma unroll
+    for (int n = 0; n < N; ++n) {
+      uint32_t bf[2];
+      load_b(bf, b, b_stride, n * 8, kk * 16);
+      mma_bf16(acc[n], af, bf);
+    }
+  }
+}
+
+// acc[n] += P·Bₙ where P is this warp's accumulators p[M][4] (16 rows × 8M columns) rounded to
+// bf16, the reduction running over P's columns; Bₙ as in mma_shared.
+template <int N, int M>
+__device__ __forceinline__ void mma_accumulators(float (&acc)[N][4], const float (&p)[M][4], const bf16* b,
+                                                 int b_stride) {
+#pragma unroll
+  for (int kk = 0; kk < M / 2; ++kk) {
+    uint32_t af[4];
+    accumulators_as_a(af, p, kk);
+#pragma unroll
+    for (int n = 0; n < N; ++n) {
+      uint32_t bf[2];
+      load_b(bf, b, b_stride, n * 8, kk * 16);
+      mma_bf16(acc[n], af, bf);
+    }
+  }
+}
+
 // Rows [row0, row0 + ROWS) of a fp32 [T][D] slice (row stride `ld` floats, 16-byte aligned) into
 // shared memory as bf16: row-major into `rows` (stride D + kPad) and, where `cols` is given,
 // transposed into `cols` ([D][ROWS + kPad]). Rows at or past T read as zeros.
