@@ -1,6 +1,7 @@
 // MoE training over real MPI ranks: one rank, two ranks with expert parallelism 2, and four ranks
-// (2 data-parallel x 2 expert-parallel) give the same loss curve; a run checkpointed with expert
-// parallelism 2 resumes on one rank; routing statistics reach the metrics.
+// (2 data-parallel x 2 expert-parallel, each expert's gradient summed over the 2 ranks holding it)
+// give the same loss curve; a run checkpointed with expert parallelism 2, each rank holding half of
+// the experts, resumes on one rank and the reverse; routing statistics reach the metrics.
 #define BOOST_TEST_MODULE moe_train
 #include <boost/test/unit_test.hpp>
 
@@ -24,8 +25,11 @@ BOOST_AUTO_TEST_CASE(one_two_and_four_ranks_agree) {
   auto config = moe_config(dir.path.string());
   auto r = train(config + " --out " + (dir / "p1"), 1);
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(r.out.find("on each rank") == std::string::npos);  // one rank holds every expert
   r = train(config + " --set parallel.expert=2 --out " + (dir / "p2"), 2);
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  // Each rank holds half of the experts' weights (and their gradients and moments).
+  BOOST_TEST(r.out.find("on each rank: experts split over 2 ranks") != std::string::npos, r.out);
   r = train(config + " --set parallel.expert=2 --out " + (dir / "p4"), 4);
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
   auto one = train_losses(dir / "p1"), two = train_losses(dir / "p2"), four = train_losses(dir / "p4");
@@ -65,6 +69,24 @@ BOOST_AUTO_TEST_CASE(resume_on_another_expert_parallel_size) {
     BOOST_TEST_REQUIRE(p.wait() == 75);
   }
   auto r = train(config + " --out " + (dir / "run") + " --resume auto", 1);  // one rank, all experts
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(r.out.find("resuming from") != std::string::npos);
+  auto ref = train_losses(dir / "ref"), curve = train_losses(dir / "run");
+  BOOST_TEST_REQUIRE(curve.size() == ref.size());
+  for (size_t i = 0; i < ref.size(); ++i) BOOST_TEST(curve[i] == ref[i], boost::test_tools::tolerance(1e-5));
+}
+
+BOOST_AUTO_TEST_CASE(a_one_rank_checkpoint_resumes_split_over_two_ranks) {
+  TempDir dir;
+  auto config = moe_config(dir.path.string());
+  BOOST_TEST_REQUIRE(train(config + " --out " + (dir / "ref"), 1).status == 0);
+  {
+    Process p(moelaw_command("train " + config + " --out " + (dir / "run") + " --resume auto"));
+    BOOST_TEST_REQUIRE(p.wait_for_line("step      4 "));
+    p.signal(SIGUSR1);
+    BOOST_TEST_REQUIRE(p.wait() == 75);
+  }
+  auto r = train(config + " --set parallel.expert=2 --out " + (dir / "run") + " --resume auto", 2);
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
   BOOST_TEST(r.out.find("resuming from") != std::string::npos);
   auto ref = train_losses(dir / "ref"), curve = train_losses(dir / "run");

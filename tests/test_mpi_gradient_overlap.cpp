@@ -1,7 +1,8 @@
 // The data-parallel gradient as the trainer computes it, on real ranks (CTest runs 2): each rank
 // runs forward_backward on its slice with the loss scaled by 1/(targets over all ranks) and
-// all-reduces the buckets its on_gradients_ready hook reports, as they are reported. The sum must
-// be the one-process gradient of the whole batch's mean. Also correct on 1 rank.
+// all-reduces the buckets its on_gradients_ready hook reports, as they are reported, then the
+// expert tensors the hook leaves out. The sum must be the one-process gradient of the whole
+// batch's mean. Also correct on 1 rank.
 #define BOOST_TEST_MODULE mpi_gradient_overlap
 #include <boost/test/unit_test.hpp>
 
@@ -61,6 +62,10 @@ void check_data_parallel_gradient(const ModelDims& dims, int64_t B, int64_t buck
                            ++buckets;
                          });
   exchange.finish_allreduces();
+  // Then the expert tensors (MoE), which the hook leaves out: here every rank holds every expert.
+  const int64_t replicated = slice.table().replicated_total(), total = slice.table().total();
+  BOOST_TEST((replicated == total) == !dims.moe());
+  if (total > replicated) exchange.allreduce_sum(slice.grads() + replicated, size_t(total - replicated));
   BOOST_TEST(buckets > 1);
   const auto reduced = slice.gradients();
   for (size_t i = 0; i < expected.size(); ++i)

@@ -42,11 +42,13 @@ void initialize_parameters(std::vector<T>& host_params, const ParameterTable& ta
     }
     SplitMix64 rng(seed ^ name_hash(t.name));
     const double std_dev = std::sqrt(init_scale / double(t.fan_in));
-    for (int64_t i = 0; i < t.size; ++i) {
+    // A shard draws the whole tensor's stream and keeps its rows: the same weights as on one rank.
+    const int64_t skip = t.shard_first > 0 ? t.shard_first * (t.size / t.shape[0]) : 0;
+    for (int64_t i = 0; i < skip + t.size; ++i) {
       double z;
       do z = rng.standard_normal();
       while (std::abs(z) > 2.0);
-      p[i] = T(z * std_dev);
+      if (i >= skip) p[i - skip] = T(z * std_dev);
     }
   }
 }

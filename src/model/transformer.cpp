@@ -78,10 +78,21 @@ void Transformer<T>::reset_moe_stats() {
   moe_stats_.z_loss.assign(L, 0.0);
 }
 
+// An expert-parallel rank holds the experts its token dispatcher sends it rows for.
+ExpertShard expert_shard(const ModelDims& dims, const parallel::DeviceExchange* expert_exchange) {
+  if (!dims.moe() || !expert_exchange || expert_exchange->size() <= 1) return {};
+  const int64_t ranks = expert_exchange->size();
+  if (dims.experts % ranks != 0)
+    throw UsageError("model: " + std::to_string(dims.experts) + " experts do not split evenly over " +
+                     std::to_string(ranks) + " expert-parallel ranks");
+  const int64_t per = dims.experts / ranks;
+  return {expert_exchange->rank() * per, per};
+}
+
 template <typename T>
 Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
                             int64_t max_micro_batch, parallel::DeviceExchange* expert_exchange)
-    : backend_(backend), dims_(dims), table_(dense_parameter_table(dims)),
+    : backend_(backend), dims_(dims), table_(dense_parameter_table(dims, expert_shard(dims, expert_exchange))),
       max_micro_batch_(max_micro_batch) {
   if (dims_.moe())
     for (int64_t l = 0; l < dims_.n_blocks; ++l)
@@ -344,7 +355,7 @@ void Transformer<T>::backward(double loss_scale, const std::function<void(int64_
 template <typename T>
 typename Transformer<T>::GradientSpan Transformer<T>::head_span() const {
   const int64_t first = table_.at("final_norm").offset;
-  return {first, table_.total() - first};
+  return {first, table_.replicated_total() - first};
 }
 
 template <typename T>
@@ -352,7 +363,7 @@ typename Transformer<T>::GradientSpan Transformer<T>::block_span(int64_t block) 
   const std::string prefix = block_tensor_name(block, "");
   int64_t first = table_.total(), end = 0;
   for (const auto& tensor : table_.tensors())
-    if (tensor.name.starts_with(prefix)) {
+    if (!tensor.expert_sharded && tensor.name.starts_with(prefix)) {
       first = std::min(first, tensor.offset);
       end = std::max(end, tensor.offset + tensor.size);
     }
@@ -374,7 +385,7 @@ LossSum Transformer<T>::forward_backward(const int32_t* tokens, const int32_t* t
   // Buckets hold whole values: round the byte size up.
   std::optional<GradientBuckets> buckets;
   if (on_gradients_ready)
-    buckets.emplace(on_gradients_ready, table_.total(),
+    buckets.emplace(on_gradients_ready, table_.replicated_total(),
                     (gradient_bucket_bytes_ + int64_t(sizeof(T)) - 1) / int64_t(sizeof(T)));
   // Finished in the order backward finishes them, from the buffer's end toward its start.
   auto report = [&](GradientSpan span) {

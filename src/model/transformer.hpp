@@ -42,7 +42,9 @@ template <typename T>
 class Transformer {
  public:
   // expert_exchange: moves token rows between the ranks that share this rank's tokens' experts
-  // (MoE models), on buffers in the backend's memory; null = every expert here.
+  // (MoE models), on buffers in the backend's memory; null = every expert here. With a group of P
+  // ranks, this rank holds only experts [rank·E/P, (rank+1)·E/P): parameters, gradients and
+  // optimizer moments of the others live on the other ranks.
   Transformer(backend::Backend<T>& backend, const ModelDims& dims, int64_t max_micro_batch,
               parallel::DeviceExchange* expert_exchange = nullptr);
   ~Transformer();
@@ -67,7 +69,8 @@ class Transformer {
   std::vector<T> parameters() const;
   std::vector<T> gradients() const;
   void zero_grad();
-  // √(Σ g²) over every gradient entry (for clipping by global norm).
+  // √(Σ g²) over every gradient entry of this rank's buffer (the global norm when this rank holds
+  // every expert; with expert parallelism the trainer adds the other ranks' experts).
   double gradient_norm();
 
   // Forward over b ≤ max_micro_batch sequences of t ≤ seq_len tokens (row-major [b,t], host
@@ -85,8 +88,10 @@ class Transformer {
   // on_gradients_ready, when set, is told about ranges of the gradient buffer as they become
   // final during the last micro-batch (the head's after its fused forward, then each block's,
   // then the embedding's), merged into buckets of at least gradient_bucket_bytes(): together the
-  // ranges tile the buffer exactly once, even when this rank has nothing to compute (B = 0).
-  // A data-parallel all-reduce started on each overlaps the rest of the backward pass.
+  // ranges tile the replicated part of the buffer, [0, table().replicated_total()), exactly once,
+  // even when this rank has nothing to compute (B = 0). A data-parallel all-reduce started on each
+  // overlaps the rest of the backward pass. The expert tensors after it (MoE) are not reported:
+  // they sum over another group of ranks.
   LossSum forward_backward(const int32_t* tokens, const int32_t* targets, int64_t B, int64_t t,
                            std::optional<double> loss_scale = std::nullopt,
                            const GradientsReady& on_gradients_ready = {});

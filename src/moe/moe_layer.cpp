@@ -123,11 +123,10 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
   T* up = grow(up_, be_, size_t(M * H));
   T* h = grow(h_, be_, size_t(M * H));
   T* y = grow(y_, be_, size_t(M * d));
-  const int64_t first = dispatcher_.first_local_expert();
-  experts_forward(gate, xs_, w.w_gate + first * H * d, d, H);
-  experts_forward(up, xs_, w.w_up + first * H * d, d, H);
+  experts_forward(gate, xs_, w.w_gate, d, H);
+  experts_forward(up, xs_, w.w_up, d, H);
   be_.swiglu_forward(h, gate, up, M, H);
-  experts_forward(y, h, w.w_down + first * d * H, H, d);
+  experts_forward(y, h, w.w_down, H, d);
   mark(&MoePhaseTimes::experts);
   const T* back = to_receive_order(y, back_, d);
   mark(&MoePhaseTimes::permutation);
@@ -163,12 +162,11 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   T* dxs = grow(dxs_, be_, size_t(M * d));
   for (T* g : {dh, dgate, dup}) be_.zero_bytes(g, size_t(M * H) * sizeof(T));
   be_.zero_bytes(dxs, size_t(M * d) * sizeof(T));
-  const int64_t first = dispatcher_.first_local_expert();
-  experts_backward(dh, dw.w_down + first * d * H, dy, h_.data(), w.w_down + first * d * H, H, d);
+  experts_backward(dh, dw.w_down, dy, h_.data(), w.w_down, H, d);
   be_.swiglu_backward(dgate, dup, dh, gate_.data(), up_.data(), M, H);
   // dxs gets the gate's contribution, then the up projection's, row by row as before.
-  experts_backward(dxs, dw.w_gate + first * H * d, dgate, xs_, w.w_gate + first * H * d, d, H);
-  experts_backward(dxs, dw.w_up + first * H * d, dup, xs_, w.w_up + first * H * d, d, H);
+  experts_backward(dxs, dw.w_gate, dgate, xs_, w.w_gate, d, H);
+  experts_backward(dxs, dw.w_up, dup, xs_, w.w_up, d, H);
   mark(&MoePhaseTimes::experts);
   // drecv_ is free again: dy was regrouped out of it, or (one local expert) nothing is regrouped.
   const T* dx_received = to_receive_order(dxs, drecv_, d);

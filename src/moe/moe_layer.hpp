@@ -14,7 +14,8 @@
 
 namespace moelaw::moe {
 
-// One block's expert weights: router [E, d]; w_gate, w_up [E, H, d]; w_down [E, d, H].
+// One block's expert weights: router [E, d] (every expert); w_gate, w_up [E_local, H, d] and
+// w_down [E_local, d, H] for this rank's experts only (all E without expert parallelism).
 template <typename T>
 struct ExpertWeights {
   T *router, *w_gate, *w_up, *w_down;

@@ -19,6 +19,9 @@ class Communicator {
   virtual void broadcast(void* data, size_t bytes, int root) = 0;
   // Every rank's `count` bytes, concatenated in rank order.
   virtual std::vector<uint8_t> allgather(const void* data, size_t bytes) = 0;
+  // Every rank's `bytes` bytes (the same number on each), concatenated in rank order on `root`;
+  // empty on the other ranks. Any size (checkpoints gather sharded weights).
+  virtual std::vector<uint8_t> gather(const void* data, size_t bytes, int root) = 0;
   // Variable all-to-all of floats: send_counts[r] values go to rank r; returns what arrives,
   // in rank order, with recv_counts filled in (exchanged first).
   virtual std::vector<float> alltoallv(const std::vector<float>& send,

@@ -1,5 +1,6 @@
 #include "parallel/mpi_communicator.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
@@ -84,6 +85,23 @@ std::vector<uint8_t> MpiCommunicator::allgather(const void* data, size_t bytes) 
   check(MPI_Allgather(data, static_cast<int>(bytes), MPI_BYTE, out.data(), static_cast<int>(bytes),
                       MPI_BYTE, comm_),
         "MPI_Allgather");
+  return out;
+}
+
+std::vector<uint8_t> MpiCommunicator::gather(const void* data, size_t bytes, int root) {
+  // In pieces of 64 MiB per rank: MPI counts are int, and the root's staging stays small.
+  constexpr size_t kPiece = size_t{64} << 20;
+  const bool is_root = rank_ == root;
+  std::vector<uint8_t> out(is_root ? bytes * size_ : 0), staging(is_root ? std::min(bytes, kPiece) * size_ : 0);
+  const auto* in = static_cast<const uint8_t*>(data);
+  for (size_t off = 0; off < bytes; off += kPiece) {
+    const size_t n = std::min(kPiece, bytes - off);
+    check(MPI_Gather(in + off, static_cast<int>(n), MPI_BYTE, staging.data(), static_cast<int>(n), MPI_BYTE, root,
+                     comm_),
+          "MPI_Gather");
+    if (is_root)
+      for (int r = 0; r < size_; ++r) std::copy_n(staging.data() + r * n, n, out.data() + r * bytes + off);
+  }
   return out;
 }
 

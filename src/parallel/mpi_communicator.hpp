@@ -21,6 +21,7 @@ class MpiCommunicator final : public Communicator {
   int64_t allreduce_max(int64_t value) override;
   void broadcast(void* data, size_t bytes, int root) override;
   std::vector<uint8_t> allgather(const void* data, size_t bytes) override;
+  std::vector<uint8_t> gather(const void* data, size_t bytes, int root) override;
   std::vector<float> alltoallv(const std::vector<float>& send, const std::vector<int64_t>& send_counts,
                                std::vector<int64_t>& recv_counts) override;
   std::vector<int64_t> alltoall(const std::vector<int64_t>& send, int64_t per_rank) override;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -99,7 +100,10 @@ class Trainer {
                            " ranks, which an MoE model needs (rank " + std::to_string(world.rank()) + ")");
       if (cfg.train.tokens % (cfg.model.seq_len * world.size()) != 0)
         throw UsageError("train.tokens must be a multiple of seq_len x ranks for an MoE model");
+      // Consecutive ranks split the experts; the ranks at the same place in every group hold the
+      // same experts, and sum those experts' gradients among themselves.
       expert_group_ = world.split(static_cast<int>(world.rank() / cfg.parallel.expert), world.rank());
+      expert_replicas_ = world.split(static_cast<int>(world.rank() % cfg.parallel.expert), world.rank());
     }
   }
 
@@ -128,8 +132,13 @@ class Trainer {
     if (lead) {
       run_.create();
       RunDir::write_file_atomically(run_.config_path(), cfg_.resolved_toml);
-      std::printf("run %s: %lld parameters (%lld active non-embedding), peak LR %.6g, %lld tokens, %d rank%s\n",
-                  run_.path().c_str(), static_cast<long long>(model_->table().total()),
+      const auto& table = model_->table();
+      std::string held;
+      if (table.total() != table.full_total())
+        held = " (" + std::to_string(table.total()) + " on each rank: experts split over " +
+               std::to_string(expert_group_->size()) + " ranks)";
+      std::printf("run %s: %lld parameters%s (%lld active non-embedding), peak LR %.6g, %lld tokens, %d rank%s\n",
+                  run_.path().c_str(), static_cast<long long>(table.full_total()), held.c_str(),
                   static_cast<long long>(counts_.n_act_nonembedding), schedule_.peak_lr,
                   static_cast<long long>(cfg_.train.tokens), world_.size(), world_.size() > 1 ? "s" : "");
       std::fflush(stdout);
@@ -235,6 +244,10 @@ class Trainer {
     auto nccl = [](const parallel::DeviceExchange& e) { return std::string(e.transport()) == "nccl"; };
     const bool nccl_experts = expert_exchange_ && expert_exchange_->size() > 1 && nccl(*expert_exchange_);
     overlap_gradients_ = world_.size() > 1 && !(nccl_experts && nccl(*gradients_));
+    // The expert tensors' gradients sum over the ranks holding the same experts (after the
+    // replicated part's, so that two NCCL communicators never run at once).
+    if (expert_replicas_ && expert_replicas_->size() > 1)
+      expert_gradients_ = parallel::make_device_exchange(*expert_replicas_, *backend_, cfg_.parallel.transport, &why);
     if (world_.rank() == 0) {
       std::string line = std::string("gradient exchange: ") + gradients_->transport();
       if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
@@ -290,12 +303,16 @@ class Trainer {
     const auto& table = model_->table();
     std::vector<float> params(table.total()), m(table.total()), v(table.total());
     for (const auto& t : table.tensors()) {
+      // Checkpoints hold whole tensors; an expert shard takes its experts' rows.
+      int64_t full = 1;
+      for (int64_t s : t.full_shape) full *= s;
+      const int64_t skip = t.shard_first > 0 ? t.shard_first * (t.size / t.shape[0]) : 0;
       auto take = [&](const std::string& prefix, std::vector<float>& into) {
         auto it = ckpt.floats.find(prefix + t.name);
         if (it == ckpt.floats.end()) throw checkpoint::CorruptCheckpoint(path + ": no tensor " + prefix + t.name);
-        if (static_cast<int64_t>(it->second.data.size()) != t.size)
+        if (static_cast<int64_t>(it->second.data.size()) != full)
           throw checkpoint::CorruptCheckpoint(path + ": tensor " + prefix + t.name + " has the wrong size");
-        std::copy(it->second.data.begin(), it->second.data.end(), into.begin() + t.offset);
+        std::copy_n(it->second.data.begin() + skip, t.size, into.begin() + t.offset);
       };
       take("params/", params);
       take("adam_m/", m);
@@ -344,12 +361,13 @@ class Trainer {
       };
     const model::LossSum local = model_->forward_backward(inputs_.data(), targets_.data(), count, T, loss_scale,
                                                           reduce_bucket);
-    const int64_t n = model_->table().total();
-    if (P > 1 && !overlap_gradients_) gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(n));
+    const int64_t n = model_->table().total(), replicated = model_->table().replicated_total();
+    if (P > 1 && !overlap_gradients_) gradients_->allreduce_sum(model_->grads(), static_cast<size_t>(replicated));
     gradients_->finish_allreduces();  // the norm and the optimizer read the sums
+    if (expert_gradients_) expert_gradients_->allreduce_sum(model_->grads() + replicated, size_t(n - replicated));
     double sums[2] = {local.sum, static_cast<double>(local.count)};
     world_.allreduce_sum(sums, 2);
-    const double norm = model_->gradient_norm();
+    const double norm = gradient_norm();
     if (cfg_.train.grad_clip > 0 && norm > cfg_.train.grad_clip)
       backend_->scale(model_->grads(), n, cfg_.train.grad_clip / norm);
     optimizer_->step(model_->params(), model_->grads(), lr);
@@ -359,6 +377,15 @@ class Trainer {
     progress_.cursor += sequences;
     if (dims_.moe()) record_moe_stats();
     return {sums[0] / sums[1], lr, norm};
+  }
+
+  // √(Σ g²) over the whole model: the replicated part, which every rank holds summed, plus every
+  // expert, whose shards lie on the ranks of the expert group.
+  double gradient_norm() {
+    const int64_t n = model_->table().total(), replicated = model_->table().replicated_total();
+    double experts = n > replicated ? backend_->sum_squares(model_->grads() + replicated, n - replicated) : 0.0;
+    if (expert_group_ && expert_group_->size() > 1) expert_group_->allreduce_sum(&experts, 1);
+    return std::sqrt(backend_->sum_squares(model_->grads(), replicated) + experts);
   }
 
   // Per-layer dropped fraction, per-expert load and the auxiliary losses of the step, over all ranks.
@@ -431,7 +458,32 @@ class Trainer {
     return false;
   }
 
+  // This rank's values of the expert tensors (params, moments) next to those of the other ranks
+  // of its expert group, gathered on the group's first rank: empty elsewhere, or when every
+  // rank holds every expert.
+  std::vector<float> gather_experts(const std::vector<float>& local) {
+    const auto& table = model_->table();
+    if (table.total() == table.full_total()) return {};
+    const int64_t replicated = table.replicated_total();
+    const size_t bytes = size_t(table.total() - replicated) * sizeof(float);
+    auto raw = expert_group_->gather(local.data() + replicated, bytes, 0);
+    std::vector<float> all(raw.size() / sizeof(float));
+    std::memcpy(all.data(), raw.data(), raw.size());
+    return all;
+  }
+
   void save_checkpoint() {
+    // Rank 0 writes; the other ranks of its expert group hand it their experts first.
+    const bool sharded = model_->table().total() != model_->table().full_total();
+    std::vector<float> params, m, v, expert_params, expert_m, expert_v;
+    if (world_.rank() == 0 || (sharded && world_.rank() < expert_group_->size())) {
+      params = model_->parameters();
+      m = optimizer_->first_moment();
+      v = optimizer_->second_moment();
+      expert_params = gather_experts(params);
+      expert_m = gather_experts(m);
+      expert_v = gather_experts(v);
+    }
     if (world_.rank() != 0) {
       world_.barrier();
       return;
@@ -447,15 +499,26 @@ class Trainer {
                   {"world_size", world_.size()}};
     d.reals = {{"peak_lr", schedule_.peak_lr}};
     if (!branched_from_.empty()) d.strings["branched_from"] = branched_from_;
-    auto params = model_->parameters();
-    auto m = optimizer_->first_moment(), v = optimizer_->second_moment();
-    for (const auto& t : model_->table().tensors()) {
-      auto slice = [&](const std::vector<float>& all) {
-        return checkpoint::Array<float>{t.shape, std::vector<float>(all.begin() + t.offset, all.begin() + t.offset + t.size)};
+    const auto& table = model_->table();
+    const int64_t shard_values = table.total() - table.replicated_total();
+    for (const auto& t : table.tensors()) {
+      auto slice = [&](const std::vector<float>& mine, const std::vector<float>& gathered) {
+        checkpoint::Array<float> a{t.full_shape, {}};
+        if (!t.expert_sharded || gathered.empty()) {
+          a.data.assign(mine.begin() + t.offset, mine.begin() + t.offset + t.size);
+          return a;
+        }
+        // Rank r's shard of this tensor sits at the same place in its part of `gathered`.
+        const int64_t at = t.offset - table.replicated_total();
+        for (int64_t r = 0; r < expert_group_->size(); ++r) {
+          auto from = gathered.begin() + r * shard_values + at;
+          a.data.insert(a.data.end(), from, from + t.size);
+        }
+        return a;
       };
-      d.floats["params/" + t.name] = slice(params);
-      d.floats["adam_m/" + t.name] = slice(m);
-      d.floats["adam_v/" + t.name] = slice(v);
+      d.floats["params/" + t.name] = slice(params, expert_params);
+      d.floats["adam_m/" + t.name] = slice(m, expert_m);
+      d.floats["adam_v/" + t.name] = slice(v, expert_v);
     }
     const std::string path = run_.checkpoint_path(progress_.step);
     try {
@@ -518,11 +581,13 @@ class Trainer {
   model::ParamCounts counts_;
   Schedule schedule_;
   std::unique_ptr<parallel::Communicator> expert_group_;  // MoE: ranks that split the experts
+  std::unique_ptr<parallel::Communicator> expert_replicas_;  // MoE: ranks that hold the same experts
   std::unique_ptr<backend::Backend<float>> backend_;
   std::unique_ptr<parallel::DeviceExchange> expert_exchange_;  // MoE: token rows between expert_group_'s ranks
   std::unique_ptr<model::Transformer<float>> model_;
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<parallel::DeviceExchange> gradients_;  // the data-parallel gradient all-reduce
+  std::unique_ptr<parallel::DeviceExchange> expert_gradients_;  // MoE: the expert tensors' all-reduce
   bool overlap_gradients_ = false;  // all-reduce buckets as backward finishes them
   std::unique_ptr<data::SequenceStream> train_, val_;
   int64_t eval_sequences_ = 0;
