@@ -12,18 +12,16 @@
 #include "parallel/exchange_factory.hpp"
 #include "parallel/mpi_communicator.hpp"
 #include "support/gpu.hpp"
+#include "support/shared_instances.hpp"
 #ifdef MOELAW_HAVE_NCCL
 #include "nccl_exchange.hpp"
 #endif
 
 using moelaw::backend::DeviceArray;
+using moelaw::testing::cpu_backend;
+using moelaw::testing::world;
 
 namespace {
-
-moelaw::parallel::MpiCommunicator& world() {
-  static auto w = moelaw::parallel::MpiCommunicator::world();
-  return *w;
-}
 
 struct NcclUsable {
   boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id id) const {
@@ -115,8 +113,7 @@ BOOST_AUTO_TEST_CASE(factory_choices_on_a_gpu) {
              std::string("mpi-staged"));
   // ... but asked for, NCCL is possible with one GPU per rank.
   BOOST_TEST(moelaw::parallel::make_device_exchange(world(), *gpu, "nccl")->transport() == std::string("nccl"));
-  auto cpu = moelaw::backend::make_cpu_backend<float>();
-  BOOST_CHECK_THROW(moelaw::parallel::make_device_exchange(world(), *cpu, "nccl"), moelaw::UsageError);
+  BOOST_CHECK_THROW(moelaw::parallel::make_device_exchange(world(), cpu_backend(), "nccl"), moelaw::UsageError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

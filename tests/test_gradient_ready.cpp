@@ -12,19 +12,16 @@
 #include "gradient_check.hpp"
 #include "model/gradient_buckets.hpp"
 #include "model/transformer.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::model::GradientBuckets;
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
+using moelaw::testing::cpu_backend;
 
 namespace {
 
 using Range = std::pair<int64_t, int64_t>;  // first, count
-
-moelaw::backend::Backend<float>& cpu() {
-  static const auto backend = moelaw::backend::make_cpu_backend<float>();
-  return *backend;
-}
 
 ModelDims dense_dims() { return {16, 3, 2, 8, 50, 8}; }
 
@@ -46,7 +43,7 @@ struct Reported {
 
 Reported step(const ModelDims& dims, int64_t B, int64_t bucket_bytes) {
   const int64_t T = dims.seq_len;
-  Transformer<float> model(cpu(), dims, 2);
+  Transformer<float> model(cpu_backend(), dims, 2);
   model.initialize(3, 1.0);
   model.set_gradient_bucket_bytes(bucket_bytes);
   const auto tokens = moelaw::testing::random_tokens(size_t(std::max<int64_t>(B, 1) * T), 50, 11);
@@ -150,7 +147,7 @@ BOOST_AUTO_TEST_CASE(an_explicit_loss_scale_scales_the_gradient) {
   const auto tokens = moelaw::testing::random_tokens(size_t(B * T), 50, 21);
   const auto targets = moelaw::testing::random_tokens(size_t(B * T), 50, 22);
   auto gradient = [&](std::optional<double> scale) {
-    Transformer<float> model(cpu(), dims, 2);
+    Transformer<float> model(cpu_backend(), dims, 2);
     model.initialize(5, 1.0);
     model.zero_grad();
     model.forward_backward(tokens.data(), targets.data(), B, T, scale);

@@ -9,10 +9,12 @@
 #include "gradient_check.hpp"
 #include "model/init.hpp"
 #include "model/transformer.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
 using moelaw::testing::compare;
+using moelaw::testing::cpu_backend;
 
 namespace {
 
@@ -29,12 +31,6 @@ Batch tiny_batch(int64_t B, int64_t T, uint64_t seed) {
   return b;
 }
 
-template <typename T>
-moelaw::backend::Backend<T>& cpu() {
-  static const auto backend = moelaw::backend::make_cpu_backend<T>();
-  return *backend;
-}
-
 // Every parameter entry is probed. init_scale 1 (not 0.1) makes the layers far from linear, so a
 // mistake in any branch shows. Step h = 1e-5, |analytic − numeric| ≤ 1e-9 + 1e-6·|value|:
 // rounding ≈ 1e-16·loss/h ≈ 4e-11 and truncation h²·|f'''|/6 stay near 1e-10, the worst entry
@@ -42,7 +38,7 @@ moelaw::backend::Backend<T>& cpu() {
 // output_chunk_rows > 0 makes the output head run in chunks of that many rows.
 void check_whole_model_gradient(int64_t output_chunk_rows) {
   const int64_t B = 2, T = 8;
-  Transformer<double> model(cpu<double>(), kTiny, B);
+  Transformer<double> model(cpu_backend<double>(), kTiny, B);
   if (output_chunk_rows > 0) model.set_output_chunk_rows(output_chunk_rows);
   model.initialize(42, 1.0);
   const Batch batch = tiny_batch(B, T, 7);
@@ -78,7 +74,7 @@ BOOST_AUTO_TEST_CASE(output_head_in_chunks_matches_finite_differences) { check_w
 BOOST_AUTO_TEST_CASE(micro_batches_accumulate_to_the_full_batch_gradient) {
   const int64_t B = 3, T = 8;
   const Batch batch = tiny_batch(B, T, 11);
-  Transformer<double> whole(cpu<double>(), kTiny, B), split(cpu<double>(), kTiny, 1);
+  Transformer<double> whole(cpu_backend<double>(), kTiny, B), split(cpu_backend<double>(), kTiny, 1);
   whole.initialize(5, 0.1);
   split.initialize(5, 0.1);
   whole.zero_grad();
@@ -97,8 +93,8 @@ BOOST_AUTO_TEST_CASE(micro_batches_accumulate_to_the_full_batch_gradient) {
 BOOST_AUTO_TEST_CASE(float_model_agrees_with_double_model) {
   const int64_t B = 2, T = 8;
   const Batch batch = tiny_batch(B, T, 13);
-  Transformer<double> ref(cpu<double>(), kTiny, B);
-  Transformer<float> fp32(cpu<float>(), kTiny, B);
+  Transformer<double> ref(cpu_backend<double>(), kTiny, B);
+  Transformer<float> fp32(cpu_backend<float>(), kTiny, B);
   ref.initialize(9, 0.1);
   fp32.initialize(9, 0.1);
   ref.zero_grad();
@@ -122,10 +118,10 @@ BOOST_AUTO_TEST_CASE(float_model_agrees_with_double_model) {
 
 BOOST_AUTO_TEST_CASE(initialisation_is_the_switch_truncated_normal) {
   const ModelDims dims{64, 1, 1, 64, 300, 4};
-  Transformer<double> model(cpu<double>(), dims, 1);
+  Transformer<double> model(cpu_backend<double>(), dims, 1);
   model.initialize(1234, 0.1);
   const auto p = model.parameters();
-  Transformer<double> again(cpu<double>(), dims, 1);
+  Transformer<double> again(cpu_backend<double>(), dims, 1);
   again.initialize(1234, 0.1);
   BOOST_TEST((p == again.parameters()));
   // A normal truncated at ±2σ has standard deviation 0.8796·σ.
@@ -151,7 +147,7 @@ BOOST_AUTO_TEST_CASE(separate_backward_recomputes_the_output_head_chunks) {
   const int64_t B = 2, T = 8;
   const Batch batch = tiny_batch(B, T, 17);
   for (int64_t chunk : {int64_t{5}, B * T}) {
-    Transformer<double> fused(cpu<double>(), kTiny, B), separate(cpu<double>(), kTiny, B);
+    Transformer<double> fused(cpu_backend<double>(), kTiny, B), separate(cpu_backend<double>(), kTiny, B);
     fused.set_output_chunk_rows(chunk);
     separate.set_output_chunk_rows(chunk);
     fused.initialize(3, 1.0);

@@ -5,15 +5,9 @@
 #include <numeric>
 
 #include "parallel/mpi_communicator.hpp"
+#include "support/shared_instances.hpp"
 
-using moelaw::parallel::MpiCommunicator;
-
-namespace {
-MpiCommunicator& world() {
-  static auto w = MpiCommunicator::world();
-  return *w;
-}
-}  // namespace
+using moelaw::testing::world;
 
 BOOST_AUTO_TEST_CASE(allreduce_sum_and_max) {
   auto& w = world();

@@ -13,24 +13,16 @@
 #include "model/transformer.hpp"
 #include "parallel/mpi_communicator.hpp"
 #include "parallel/staged_exchange.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::model::ModelDims;
 using moelaw::model::TensorInfo;
 using moelaw::model::Transformer;
-using moelaw::parallel::MpiCommunicator;
 using moelaw::parallel::StagedExchange;
+using moelaw::testing::world;
+using moelaw::testing::cpu_backend;
 
 namespace {
-
-MpiCommunicator& world() {
-  static auto w = MpiCommunicator::world();
-  return *w;
-}
-
-moelaw::backend::Backend<float>& cpu() {
-  static auto b = moelaw::backend::make_cpu_backend<float>();
-  return *b;
-}
 
 ModelDims moe_dims() {
   ModelDims dims{16, 2, 2, 8, 50, 8};
@@ -59,14 +51,14 @@ BOOST_AUTO_TEST_CASE(each_rank_holds_and_trains_only_its_experts) {
 
   // The reference: one process, every expert, the whole batch in micro-batches of 2 sequences
   // (the same routing groups, so the same capacity drops, as 2 sequences on each rank).
-  Transformer<float> whole(cpu(), dims, 2);
+  Transformer<float> whole(cpu_backend(), dims, 2);
   whole.initialize(7, 1.0);
   whole.zero_grad();
   whole.forward_backward(tokens.data(), targets.data(), B, T);
   const auto expected = whole.gradients(), initial = whole.parameters();
 
-  StagedExchange experts(w, cpu()), gradients(w, cpu());
-  Transformer<float> shard(cpu(), dims, 2, &experts);
+  StagedExchange experts(w, cpu_backend()), gradients(w, cpu_backend());
+  Transformer<float> shard(cpu_backend(), dims, 2, &experts);
   const auto& table = shard.table();
   BOOST_TEST(table.full_total() == whole.table().total());
   // The router is replicated; the experts' 3·E·h·d values per block are split P ways.

@@ -14,23 +14,15 @@
 #include "model/transformer.hpp"
 #include "parallel/mpi_communicator.hpp"
 #include "parallel/staged_exchange.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
-using moelaw::parallel::MpiCommunicator;
 using moelaw::parallel::StagedExchange;
+using moelaw::testing::world;
+using moelaw::testing::cpu_backend;
 
 namespace {
-
-MpiCommunicator& world() {
-  static auto w = MpiCommunicator::world();
-  return *w;
-}
-
-moelaw::backend::Backend<float>& cpu() {
-  static auto b = moelaw::backend::make_cpu_backend<float>();
-  return *b;
-}
 
 void check_data_parallel_gradient(const ModelDims& dims, int64_t B, int64_t bucket_bytes) {
   auto& w = world();
@@ -39,7 +31,7 @@ void check_data_parallel_gradient(const ModelDims& dims, int64_t B, int64_t buck
   auto targets = moelaw::testing::random_tokens(size_t(B * T), int32_t(dims.vocab_size), 32);
   for (int64_t i = 0; i < B * T; i += 7) targets[size_t(i)] = -1;  // uneven target counts per rank
 
-  Transformer<float> whole(cpu(), dims, 2);
+  Transformer<float> whole(cpu_backend(), dims, 2);
   whole.initialize(9, 1.0);
   whole.zero_grad();
   whole.forward_backward(tokens.data(), targets.data(), B, T);
@@ -50,10 +42,10 @@ void check_data_parallel_gradient(const ModelDims& dims, int64_t B, int64_t buck
   const int32_t* my_targets = targets.data() + first * T;
   double global = double(std::count_if(my_targets, my_targets + count * T, [](int32_t t) { return t >= 0; }));
   w.allreduce_sum(&global, 1);
-  Transformer<float> slice(cpu(), dims, 2);
+  Transformer<float> slice(cpu_backend(), dims, 2);
   slice.initialize(9, 1.0);
   slice.set_gradient_bucket_bytes(bucket_bytes);
-  StagedExchange exchange(w, cpu());
+  StagedExchange exchange(w, cpu_backend());
   int64_t buckets = 0;
   slice.zero_grad();
   slice.forward_backward(tokens.data() + first * T, my_targets, count, T, 1.0 / global,

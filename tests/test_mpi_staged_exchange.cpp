@@ -9,22 +9,14 @@
 #include "parallel/exchange_factory.hpp"
 #include "parallel/mpi_communicator.hpp"
 #include "parallel/staged_exchange.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::backend::DeviceArray;
-using moelaw::parallel::MpiCommunicator;
 using moelaw::parallel::StagedExchange;
+using moelaw::testing::world;
+using moelaw::testing::cpu_backend;
 
 namespace {
-
-MpiCommunicator& world() {
-  static auto w = MpiCommunicator::world();
-  return *w;
-}
-
-moelaw::backend::Backend<float>& cpu() {
-  static auto b = moelaw::backend::make_cpu_backend<float>();
-  return *b;
-}
 
 // What rank `from` sends to rank `to` in the all-to-all: from + to + 1 values, each naming both.
 int64_t count_between(int from, int to) { return from + to + 1; }
@@ -34,13 +26,13 @@ float value_between(int from, int to, int64_t i) { return 100.0f * from + 10.0f 
 
 BOOST_AUTO_TEST_CASE(allreduce_sum_adds_every_rank) {
   auto& w = world();
-  StagedExchange exchange(w, cpu());
+  StagedExchange exchange(w, cpu_backend());
   BOOST_TEST(exchange.transport() == std::string("mpi-staged"));
   const int P = w.size(), r = w.rank();
   const size_t n = 1000;
   std::vector<float> host(n);
   for (size_t i = 0; i < n; ++i) host[i] = float((r + 1) * int(i % 7));
-  DeviceArray<float> data(cpu(), n);
+  DeviceArray<float> data(cpu_backend(), n);
   data.upload(host.data(), n);
   exchange.allreduce_sum(data.data(), n);
   data.download(host.data(), n);
@@ -51,7 +43,7 @@ BOOST_AUTO_TEST_CASE(allreduce_sum_adds_every_rank) {
 
 BOOST_AUTO_TEST_CASE(alltoall_counts_transposes) {
   auto& w = world();
-  StagedExchange exchange(w, cpu());
+  StagedExchange exchange(w, cpu_backend());
   const int P = w.size(), r = w.rank();
   std::vector<int64_t> send;
   for (int to = 0; to < P; ++to)
@@ -64,7 +56,7 @@ BOOST_AUTO_TEST_CASE(alltoall_counts_transposes) {
 
 BOOST_AUTO_TEST_CASE(alltoallv_delivers_in_rank_order) {
   auto& w = world();
-  StagedExchange exchange(w, cpu());
+  StagedExchange exchange(w, cpu_backend());
   const int P = w.size(), r = w.rank();
   std::vector<int64_t> send_counts, recv_counts;
   std::vector<float> outgoing, expected;
@@ -74,7 +66,7 @@ BOOST_AUTO_TEST_CASE(alltoallv_delivers_in_rank_order) {
     for (int64_t i = 0; i < count_between(r, peer); ++i) outgoing.push_back(value_between(r, peer, i));
     for (int64_t i = 0; i < count_between(peer, r); ++i) expected.push_back(value_between(peer, r, i));
   }
-  DeviceArray<float> send(cpu(), outgoing.size()), recv(cpu(), expected.size());
+  DeviceArray<float> send(cpu_backend(), outgoing.size()), recv(cpu_backend(), expected.size());
   send.upload(outgoing.data(), outgoing.size());
   exchange.alltoallv(send.data(), send_counts, recv.data(), recv_counts);
   std::vector<float> got(expected.size());
@@ -84,12 +76,12 @@ BOOST_AUTO_TEST_CASE(alltoallv_delivers_in_rank_order) {
 
 BOOST_AUTO_TEST_CASE(alltoallv_refuses_counts_that_disagree) {
   auto& w = world();
-  StagedExchange exchange(w, cpu());
+  StagedExchange exchange(w, cpu_backend());
   const int P = w.size();
   // Every rank sends one float to each; each claims to expect two from each: caught, not
   // written past the receive buffer.
   std::vector<int64_t> ones(size_t(P), 1), twos(size_t(P), 2);
-  DeviceArray<float> send(cpu(), size_t(P)), recv(cpu(), size_t(2 * P));
+  DeviceArray<float> send(cpu_backend(), size_t(P)), recv(cpu_backend(), size_t(2 * P));
   send.zero();
   BOOST_CHECK_THROW(exchange.alltoallv(send.data(), ones, recv.data(), twos), std::logic_error);
 }
@@ -97,12 +89,12 @@ BOOST_AUTO_TEST_CASE(alltoallv_refuses_counts_that_disagree) {
 BOOST_AUTO_TEST_CASE(factory_picks_mpi_staged_for_the_cpu_backend) {
   auto& w = world();
   std::string note;
-  auto automatic = moelaw::parallel::make_device_exchange(w, cpu(), "auto", &note);
+  auto automatic = moelaw::parallel::make_device_exchange(w, cpu_backend(), "auto", &note);
   BOOST_TEST(automatic->transport() == std::string("mpi-staged"));
   BOOST_TEST(!note.empty());
-  BOOST_TEST(moelaw::parallel::make_device_exchange(w, cpu(), "mpi")->transport() == std::string("mpi-staged"));
+  BOOST_TEST(moelaw::parallel::make_device_exchange(w, cpu_backend(), "mpi")->transport() == std::string("mpi-staged"));
   try {
-    moelaw::parallel::make_device_exchange(w, cpu(), "nccl");
+    moelaw::parallel::make_device_exchange(w, cpu_backend(), "nccl");
     BOOST_FAIL("parallel.transport = nccl on the CPU backend must be refused");
   } catch (const moelaw::UsageError& e) {
     const std::string what = e.what();

@@ -15,6 +15,7 @@
 
 #include "backend/backend.hpp"
 #include "gradient_check.hpp"
+#include "support/shared_instances.hpp"
 
 using moelaw::backend::Backend;
 using moelaw::testing::compare;
@@ -27,10 +28,7 @@ namespace {
 constexpr double kStep = 1e-6;
 constexpr Tolerance kTolerance{1e-6, 1e-9};
 
-Backend<double>& cpu() {
-  static const std::unique_ptr<Backend<double>> backend = moelaw::backend::make_cpu_backend<double>();
-  return *backend;
-}
+Backend<double>& cpu() { return moelaw::testing::cpu_backend<double>(); }
 
 struct Input {
   std::string name;
