@@ -22,6 +22,7 @@
 #include "model/transformer.hpp"
 #include "parallel/exchange_factory.hpp"
 #include "train/adamw.hpp"
+#include "train/checkpoint_state.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
 #include "train/schedule.hpp"
@@ -51,26 +52,6 @@ std::string format_duration(double seconds) {
   if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
   else std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
   return buf;
-}
-
-// The model shape a checkpoint was written for must be the one we train.
-void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& ckpt,
-                      const std::string& path) {
-  auto theirs = config::to_run_config(config::load(config::run_schema(), ckpt.config_toml, path + " (config)", {}));
-  const auto &a = ours.model, &b = theirs.model;
-  auto differs = [&](const char* key, int64_t x, int64_t y) {
-    if (x != y)
-      throw UsageError(path + ": the checkpoint's model." + key + " is " + std::to_string(y) +
-                       ", this run's is " + std::to_string(x));
-  };
-  differs("d_model", a.d_model, b.d_model);
-  differs("n_blocks", a.n_blocks, b.n_blocks);
-  differs("n_heads", a.n_heads, b.n_heads);
-  differs("vocab_size", a.vocab_size, b.vocab_size);
-  differs("seq_len", a.seq_len, b.seq_len);
-  differs("experts", a.experts, b.experts);
-  differs("top_k", a.top_k, b.top_k);
-  differs("granularity", a.granularity, b.granularity);
 }
 
 // This process's index among the ranks on its node (picks its GPU): what mpirun or srun says,
@@ -300,31 +281,14 @@ class Trainer {
 
   void load_state(const checkpoint::CheckpointData& ckpt, const std::string& path) {
     check_compatible(cfg_, ckpt, path);
-    const auto& table = model_->table();
-    std::vector<float> params(table.total()), m(table.total()), v(table.total());
-    for (const auto& t : table.tensors()) {
-      // Checkpoints hold whole tensors; an expert shard takes its experts' rows.
-      int64_t full = 1;
-      for (int64_t s : t.full_shape) full *= s;
-      const int64_t skip = t.shard_first > 0 ? t.shard_first * (t.size / t.shape[0]) : 0;
-      auto take = [&](const std::string& prefix, std::vector<float>& into) {
-        auto it = ckpt.floats.find(prefix + t.name);
-        if (it == ckpt.floats.end()) throw checkpoint::CorruptCheckpoint(path + ": no tensor " + prefix + t.name);
-        if (static_cast<int64_t>(it->second.data.size()) != full)
-          throw checkpoint::CorruptCheckpoint(path + ": tensor " + prefix + t.name + " has the wrong size");
-        std::copy_n(it->second.data.begin() + skip, t.size, into.begin() + t.offset);
-      };
-      take("params/", params);
-      take("adam_m/", m);
-      take("adam_v/", v);
-    }
+    const OptimizerValues values = take_tensors(model_->table(), ckpt, path);
     auto integer = [&](const char* key) {
       auto it = ckpt.integers.find(key);
       if (it == ckpt.integers.end()) throw checkpoint::CorruptCheckpoint(path + ": no attribute " + key);
       return it->second;
     };
-    model_->set_parameters(params);
-    optimizer_->restore(m, v, integer("adam_steps"));
+    model_->set_parameters(values.params);
+    optimizer_->restore(values.m, values.v, integer("adam_steps"));
     progress_ = {integer("step"), integer("tokens"), integer("data_cursor")};
     auto from = ckpt.strings.find("branched_from");
     if (from != ckpt.strings.end()) branched_from_ = from->second;
@@ -475,14 +439,10 @@ class Trainer {
   void save_checkpoint() {
     // Rank 0 writes; the other ranks of its expert group hand it their experts first.
     const bool sharded = model_->table().total() != model_->table().full_total();
-    std::vector<float> params, m, v, expert_params, expert_m, expert_v;
+    OptimizerValues mine, experts_of_group;
     if (world_.rank() == 0 || (sharded && world_.rank() < expert_group_->size())) {
-      params = model_->parameters();
-      m = optimizer_->first_moment();
-      v = optimizer_->second_moment();
-      expert_params = gather_experts(params);
-      expert_m = gather_experts(m);
-      expert_v = gather_experts(v);
+      mine = {model_->parameters(), optimizer_->first_moment(), optimizer_->second_moment()};
+      experts_of_group = {gather_experts(mine.params), gather_experts(mine.m), gather_experts(mine.v)};
     }
     if (world_.rank() != 0) {
       world_.barrier();
@@ -495,31 +455,11 @@ class Trainer {
                   {"data_cursor", progress_.cursor},
                   {"adam_steps", optimizer_->steps_taken()},
                   {"seed", cfg_.train.seed},
-        {"decay_fraction", cfg_.train.decay_fraction},
+                  {"decay_fraction", cfg_.train.decay_fraction},
                   {"world_size", world_.size()}};
     d.reals = {{"peak_lr", schedule_.peak_lr}};
     if (!branched_from_.empty()) d.strings["branched_from"] = branched_from_;
-    const auto& table = model_->table();
-    const int64_t shard_values = table.total() - table.replicated_total();
-    for (const auto& t : table.tensors()) {
-      auto slice = [&](const std::vector<float>& mine, const std::vector<float>& gathered) {
-        checkpoint::Array<float> a{t.full_shape, {}};
-        if (!t.expert_sharded || gathered.empty()) {
-          a.data.assign(mine.begin() + t.offset, mine.begin() + t.offset + t.size);
-          return a;
-        }
-        // Rank r's shard of this tensor sits at the same place in its part of `gathered`.
-        const int64_t at = t.offset - table.replicated_total();
-        for (int64_t r = 0; r < expert_group_->size(); ++r) {
-          auto from = gathered.begin() + r * shard_values + at;
-          a.data.insert(a.data.end(), from, from + t.size);
-        }
-        return a;
-      };
-      d.floats["params/" + t.name] = slice(params, expert_params);
-      d.floats["adam_m/" + t.name] = slice(m, expert_m);
-      d.floats["adam_v/" + t.name] = slice(v, expert_v);
-    }
+    put_tensors(model_->table(), mine, experts_of_group, expert_group_ ? expert_group_->size() : 1, d);
     const std::string path = run_.checkpoint_path(progress_.step);
     try {
       checkpoint::write_checkpoint(path, d);
