@@ -9,7 +9,7 @@ namespace moelaw::cuda::kernels {
 
 namespace {
 
-__global__ void rmsnorm_forward_kernel(float* out, float* rstd, const float* in, const float* gain, int64_t C,
+__global__ void __launch_bounds__(1024) rmsnorm_forward_kernel(float* out, float* rstd, const float* in, const float* gain, int64_t C,
                                        double eps) {
   const int64_t n = blockIdx.x;
   const float* x = in + n * C;
@@ -22,7 +22,7 @@ __global__ void rmsnorm_forward_kernel(float* out, float* rstd, const float* in,
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) y[c] = x[c] * r * gain[c];
 }
 
-__global__ void rmsnorm_backward_input_kernel(float* din, const float* dout, const float* in, const float* gain,
+__global__ void __launch_bounds__(1024) rmsnorm_backward_input_kernel(float* din, const float* dout, const float* in, const float* gain,
                                               const float* rstd, int64_t C) {
   const int64_t n = blockIdx.x;
   const float* x = in + n * C;
@@ -36,7 +36,7 @@ __global__ void rmsnorm_backward_input_kernel(float* din, const float* dout, con
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) dx[c] += r * (gain[c] * dy[c] - x[c] * r * mean_dot);
 }
 
-__global__ void cross_entropy_forward_kernel(float* losses, float* rows, const int32_t* targets, int64_t V) {
+__global__ void __launch_bounds__(1024) cross_entropy_forward_kernel(float* losses, float* rows, const int32_t* targets, int64_t V) {
   const int64_t n = blockIdx.x;
   float* row = rows + n * V;
   float max_logit = -INFINITY;
@@ -66,12 +66,13 @@ __global__ void cross_entropy_backward_kernel(float* rows, const int32_t* target
     rows[i] = 0;
     return;
   }
-  const float p = rows[i] * s;
-  rows[i] = j == target ? p - s : p;
+  // Rounded as the CPU rounds (product, then difference): no fused multiply-add.
+  const float p = __fmul_rn(rows[i], s);
+  rows[i] = j == target ? __fsub_rn(p, s) : p;
 }
 
 // Row t of a [T,T] block keeps columns 0..t.
-__global__ void causal_softmax_kernel(float* scores, int64_t T, float scale) {
+__global__ void __launch_bounds__(1024) causal_softmax_kernel(float* scores, int64_t T, float scale) {
   const int64_t row = blockIdx.x, t = row % T;
   float* p = scores + row * T;
   float max_score = -INFINITY;
@@ -90,7 +91,7 @@ __global__ void causal_softmax_kernel(float* scores, int64_t T, float scale) {
   for (int64_t s = threadIdx.x; s < T; s += blockDim.x) p[s] = s <= t ? p[s] * inv : 0.0f;
 }
 
-__global__ void causal_softmax_backward_kernel(float* dp, const float* probs, int64_t T, float scale) {
+__global__ void __launch_bounds__(1024) causal_softmax_backward_kernel(float* dp, const float* probs, int64_t T, float scale) {
   const int64_t row = blockIdx.x, t = row % T;
   float* d = dp + row * T;
   const float* p = probs + row * T;
@@ -135,7 +136,7 @@ void cross_entropy_forward(float* losses, float* logits_to_probs, const int32_t*
 }
 
 void cross_entropy_backward(float* probs_to_dlogits, const int32_t* targets, double scale, int64_t N, int64_t V) {
-  if (N == 0) return;
+  if (N * V == 0) return;
   cross_entropy_backward_kernel<<<grid(N * V, 256), 256>>>(probs_to_dlogits, targets, float(scale), N, V);
   MOELAW_CUDA_LAUNCHED();
 }

@@ -15,11 +15,13 @@ namespace {
 
 // The alignment cuBLASLt's algorithms require of a matrix covers its pointer and its leading
 // dimension in bytes (cublasLt.h, CUBLASLT_ALGO_CAP_MIN_ALIGNMENT_*): the largest power of two
-// dividing both, capped at the preference's default of 256.
+// dividing both, capped at 16 bytes: what Hopper's fastest (TMA) kernels need. Claiming less than
+// the truth only excludes algorithms, and the cap keeps the plan cache from holding one plan per
+// alignment of every MoE group's first row.
 uint32_t alignment_bytes(const void* p, int64_t ld, size_t element_bytes) {
   const uint64_t bits = uint64_t(reinterpret_cast<uintptr_t>(p)) | (uint64_t(ld) * element_bytes);
   const uint64_t lowest = bits & (~bits + 1);  // lowest set bit (ld ≥ 1, so bits ≠ 0)
-  return uint32_t(std::min<uint64_t>(lowest, 256));
+  return uint32_t(std::min<uint64_t>(lowest, 16));
 }
 
 template <typename V>
@@ -55,8 +57,14 @@ size_t LtMatmul::KeyHash::operator()(const Key& key) const {
 
 LtMatmul::LtMatmul() {
   MOELAW_CUBLAS_CHECK(cublasLtCreate(&lt_));
-  MOELAW_CUBLAS_CHECK(cublasCreate(&fallback_));
-  MOELAW_CUDA_CHECK(cudaMalloc(&workspace_, kWorkspaceBytes));
+  try {  // the destructor does not run when the constructor throws
+    MOELAW_CUBLAS_CHECK(cublasCreate(&fallback_));
+    MOELAW_CUDA_CHECK(cudaMalloc(&workspace_, kWorkspaceBytes));
+  } catch (...) {
+    if (fallback_) cublasDestroy(fallback_);
+    cublasLtDestroy(lt_);
+    throw;
+  }
 }
 
 LtMatmul::~LtMatmul() {

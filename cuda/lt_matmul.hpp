@@ -37,7 +37,7 @@ class LtMatmul {
 
  private:
   // Everything the heuristic's choice depends on. Alignments (bytes, of pointer and leading
-  // dimension together, at most 256) are part of it: an algorithm chosen for aligned operands may
+  // dimension together, at most 16) are part of it: an algorithm chosen for aligned operands may
   // not run on less aligned ones.
   struct Key {
     int32_t op_a, op_b;
