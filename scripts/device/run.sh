@@ -47,7 +47,7 @@ export OPAL_PREFIX="$root/usr" PMIX_PREFIX="$root/usr/lib/x86_64-linux-gnu/pmix2
 export OMPI_MCA_ess_singleton_isolated=1 OMPI_MCA_btl_base_warn_component_unused=0 OMPI_MCA_mtl='^ofi'
 export OMPI_MCA_btl='^uct,openib,ofi' OMPI_MCA_pml='^ucx' OMPI_MCA_osc='^ucx,pt2pt'
 export OMPI_MCA_btl_vader_single_copy_mechanism=none PMIX_MCA_mca_base_component_path="$PMIX_PREFIX/lib/pmix"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DATA="$root/test-data" MOELAW_BIN="$root/bin/moelaw"
+export PYTHONUNBUFFERED=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MOELAW_TEST_DATA="$root/test-data" MOELAW_BIN="$root/bin/moelaw"
 {
   date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nvcc --version | tail -1
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
