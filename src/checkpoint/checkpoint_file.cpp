@@ -16,9 +16,14 @@ namespace moelaw::checkpoint {
 
 namespace {
 
-// HDF5 prints its own error stack by default; we report errors ourselves.
+// HDF5 prints its own error stack by default; we report errors ourselves. And no clean-up at
+// exit: a file whose write failed (disk full) stays half-open inside HDF5 1.10, and closing it
+// again at exit crashes; the process exits with our error instead. (The first HDF5 call.)
 struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  SilenceHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 
 // Closes an HDF5 handle when it goes out of scope.
@@ -89,24 +94,6 @@ void write_attr_str(hid_t obj, const char* name, const std::string& value) {
   require(attr.ok() && H5Awrite(attr.get(), type.get(), &p) >= 0, std::string("writing attribute ") + name);
 }
 
-template <typename T>
-void write_array(hid_t file, const std::string& name, const Array<T>& a, hid_t mem_type) {
-  int64_t n = 1;
-  for (auto d : a.shape) n *= d;
-  require(n == static_cast<int64_t>(a.data.size()), "array " + name + ": shape does not match its data");
-  std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
-  if (dims.empty()) dims.push_back(a.data.size());
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle set(H5Dcreate2(file, name.c_str(), mem_type, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-             H5Dclose);
-  require(set.ok(), "creating dataset " + name);
-  require(a.data.empty() || H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()) >= 0,
-          "writing dataset " + name);
-  write_attr_i64(set.get(), "crc32", crc_of(a.data.data(), a.data.size() * sizeof(T)));
-}
-
 // Names of every dataset in the file, with their full paths (without the leading '/').
 std::vector<std::string> dataset_names(hid_t file) {
   std::vector<std::string> names;
@@ -120,37 +107,113 @@ std::vector<std::string> dataset_names(hid_t file) {
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const CheckpointData& data) {
+CheckpointWriter::CheckpointWriter(const std::string& path, const std::string& config_toml)
+    : path_(path), temporary_(temporary_path_for(path)) {
   static SilenceHdf5 silence;
-  // The file is built in memory (HDF5's core driver) and written by us: disk errors are then
-  // ours to report, and HDF5 never holds a half-written file open.
-  std::vector<char> image;
+  file_ = H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file_ < 0) throw std::runtime_error("writing checkpoint " + path + " failed: cannot create " + temporary_);
+  guarded("attributes", [&] {
+    write_attr_i64(file_, "format_version", kFormatVersion);
+    write_attr_str(file_, "config_toml", config_toml);
+  });
+}
+
+CheckpointWriter::~CheckpointWriter() {
+  if (file_ >= 0) H5Fclose(file_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+}
+
+// Runs one write; on failure the temporary is closed and removed, and the error names the file.
+template <typename F>
+void CheckpointWriter::guarded(const std::string& what, F&& write) {
+  if (file_ < 0) throw std::runtime_error("writing checkpoint " + path_ + ": the writer has already failed");
   try {
-    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    H5Pset_fapl_core(fapl.get(), 64 << 20, 0);
-    Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
-    require(file.ok(), "cannot create an HDF5 image");
-    write_attr_i64(file.get(), "format_version", kFormatVersion);
-    write_attr_str(file.get(), "config_toml", data.config_toml);
-    for (const auto& [k, v] : data.integers) write_attr_i64(file.get(), ("int:" + k).c_str(), v);
-    for (const auto& [k, v] : data.reals) write_attr_f64(file.get(), ("real:" + k).c_str(), v);
-    for (const auto& [k, v] : data.strings) write_attr_str(file.get(), ("str:" + k).c_str(), v);
-    for (const auto& [k, a] : data.floats) write_array(file.get(), "f32/" + k, a, H5T_NATIVE_FLOAT);
-    for (const auto& [k, a] : data.doubles) write_array(file.get(), "f64/" + k, a, H5T_NATIVE_DOUBLE);
-    for (const auto& [k, a] : data.int64s) write_array(file.get(), "i64/" + k, a, H5T_NATIVE_INT64);
-    require(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "flushing the HDF5 image");
-    ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
-    require(size > 0, "sizing the HDF5 image");
-    image.resize(static_cast<size_t>(size));
-    require(H5Fget_file_image(file.get(), image.data(), image.size()) == size, "copying the HDF5 image");
+    write();
   } catch (const std::exception& e) {
-    throw std::runtime_error("writing checkpoint " + path + " failed: " + e.what());
+    H5Fclose(file_);
+    file_ = -1;
+    ::unlink(temporary_.c_str());
+    throw std::runtime_error("writing checkpoint " + path_ + " failed: " + what + ": " + e.what());
   }
+}
+
+void CheckpointWriter::integer(const std::string& key, int64_t value) {
+  guarded(key, [&] { write_attr_i64(file_, ("int:" + key).c_str(), value); });
+}
+
+void CheckpointWriter::real(const std::string& key, double value) {
+  guarded(key, [&] { write_attr_f64(file_, ("real:" + key).c_str(), value); });
+}
+
+void CheckpointWriter::text(const std::string& key, const std::string& value) {
+  guarded(key, [&] { write_attr_str(file_, ("str:" + key).c_str(), value); });
+}
+
+template <typename T>
+void CheckpointWriter::add_array(const std::string& name, const std::vector<int64_t>& shape, const T* data,
+                                 int64_t mem_type) {
+  guarded(name, [&] {
+    size_t n = 1;
+    for (auto d : shape) n *= static_cast<size_t>(d);
+    std::vector<hsize_t> dims(shape.begin(), shape.end());
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle set(H5Dcreate2(file_, name.c_str(), mem_type, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose);
+    require(set.ok(), "creating dataset " + name);
+    require(n == 0 || H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0,
+            "writing dataset " + name);
+    write_attr_i64(set.get(), "crc32", crc_of(data, n * sizeof(T)));
+  });
+}
+
+void CheckpointWriter::add(const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+  add_array("f32/" + name, shape, data, H5T_NATIVE_FLOAT);
+}
+void CheckpointWriter::add(const std::string& name, const std::vector<int64_t>& shape, const double* data) {
+  add_array("f64/" + name, shape, data, H5T_NATIVE_DOUBLE);
+}
+void CheckpointWriter::add(const std::string& name, const std::vector<int64_t>& shape, const int64_t* data) {
+  add_array("i64/" + name, shape, data, H5T_NATIVE_INT64);
+}
+
+void CheckpointWriter::commit() {
+  guarded("closing", [&] {
+    require(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0, "flushing");
+    const hid_t file = file_;
+    file_ = -1;
+    require(H5Fclose(file) >= 0, "closing");
+  });
+  const std::string temporary = temporary_;
+  temporary_.clear();  // from here on, commit_temporary removes it on failure
   try {
-    write_file_atomically(path, {std::string_view(image.data(), image.size())});
+    commit_temporary(temporary, path_);
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("writing checkpoint: ") + e.what());
   }
+}
+
+void write_checkpoint(const std::string& path, const CheckpointData& data) {
+  CheckpointWriter out(path, data.config_toml);
+  for (const auto& [k, v] : data.integers) out.integer(k, v);
+  for (const auto& [k, v] : data.reals) out.real(k, v);
+  for (const auto& [k, v] : data.strings) out.text(k, v);
+  auto add_all = [&](const auto& arrays) {
+    for (const auto& [name, a] : arrays) {
+      // An empty shape stands for one axis of the data's length.
+      const auto shape = a.shape.empty() ? std::vector<int64_t>{static_cast<int64_t>(a.data.size())} : a.shape;
+      int64_t n = 1;
+      for (auto d : shape) n *= d;
+      if (n != static_cast<int64_t>(a.data.size()))
+        throw std::runtime_error("writing checkpoint " + path + ": array " + name + ": shape does not match its data");
+      out.add(name, shape, a.data.data());
+    }
+  };
+  add_all(data.floats);
+  add_all(data.doubles);
+  add_all(data.int64s);
+  out.commit();
 }
 
 CheckpointData read_checkpoint(const std::string& path) {

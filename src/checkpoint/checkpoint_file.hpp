@@ -37,8 +37,39 @@ class CorruptCheckpoint : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws std::runtime_error naming the path when the write fails (disk full, file too large);
-// the file previously under `path`, if any, is untouched.
+// Writes a checkpoint piece by piece, so that the caller never holds the whole file in memory
+// (a model's tensors can be gathered and written one at a time). The file grows under a
+// temporary name beside `path` and takes that name only in commit(); destroyed without commit(),
+// the writer removes the temporary. Every method throws std::runtime_error naming `path` when the
+// write fails (disk full, file too large); the file previously under `path`, if any, is untouched.
+class CheckpointWriter {
+ public:
+  CheckpointWriter(const std::string& path, const std::string& config_toml);
+  ~CheckpointWriter();
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  // File attributes, read back into CheckpointData's integers, reals and strings.
+  void integer(const std::string& key, int64_t value);
+  void real(const std::string& key, double value);
+  void text(const std::string& key, const std::string& value);
+  // One array of the shape's product values, read back into CheckpointData's floats, doubles or
+  // int64s under `name`.
+  void add(const std::string& name, const std::vector<int64_t>& shape, const float* data);
+  void add(const std::string& name, const std::vector<int64_t>& shape, const double* data);
+  void add(const std::string& name, const std::vector<int64_t>& shape, const int64_t* data);
+  void commit();
+
+ private:
+  template <typename T>
+  void add_array(const std::string& name, const std::vector<int64_t>& shape, const T* data, int64_t mem_type);
+  template <typename F>
+  void guarded(const std::string& what, F&& write);
+  std::string path_, temporary_;
+  int64_t file_ = -1;  // the open HDF5 file (hid_t)
+};
+
+// The whole of `data` through a CheckpointWriter.
 void write_checkpoint(const std::string& path, const CheckpointData& data);
 CheckpointData read_checkpoint(const std::string& path);
 

@@ -11,4 +11,11 @@ namespace moelaw {
 
 void write_file_atomically(const std::string& path, const std::vector<std::string_view>& parts);
 
+// For writers that fill the temporary themselves (an HDF5 file written tensor by tensor): the
+// temporary name beside `path` (hidden, with this process's id)...
+std::string temporary_path_for(const std::string& path);
+// ...and, once it is complete and closed, the rest: fsync, rename over `path`, fsync of the
+// directory. On failure the temporary is removed and std::runtime_error names `path`.
+void commit_temporary(const std::string& temporary, const std::string& path);
+
 }  // namespace moelaw

@@ -1,6 +1,9 @@
 #include "train/checkpoint_state.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <stdexcept>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "config/loader.hpp"
@@ -25,28 +28,34 @@ void check_compatible(const config::RunConfig& ours, const checkpoint::Checkpoin
   differs("granularity", a.granularity, b.granularity);
 }
 
-void put_tensors(const model::ParameterTable& table, const OptimizerValues& mine,
-                 const OptimizerValues& experts_of_group, int64_t group_size, checkpoint::CheckpointData& into) {
-  const int64_t replicated = table.replicated_total(), shard_values = table.total() - replicated;
+void write_tensors(const model::ParameterTable& table, const OptimizerValues& mine, parallel::Communicator* experts,
+                   checkpoint::CheckpointWriter* out) {
+  const bool split = table.total() != table.full_total();
+  if (split && !(experts && experts->size() > 1))
+    throw std::logic_error("write_tensors: a sharded parameter table needs the group that shards it");
+  std::exception_ptr failed;
+  auto write = [&](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+    if (!out || failed) return;
+    try {
+      out->add(name, shape, data);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  };
   for (const auto& t : table.tensors()) {
-    auto whole = [&](const std::vector<float>& local, const std::vector<float>& gathered) {
-      checkpoint::Array<float> a{t.full_shape, {}};
-      if (!t.expert_sharded || gathered.empty()) {
-        a.data.assign(local.begin() + t.offset, local.begin() + t.offset + t.size);
-        return a;
+    for (const auto& [prefix, values] : {std::pair{"params/", &mine.params}, std::pair{"adam_m/", &mine.m},
+                                         std::pair{"adam_v/", &mine.v}}) {
+      const float* local = values->data() + t.offset;
+      if (!(split && t.expert_sharded)) {
+        write(prefix + t.name, t.full_shape, local);
+        continue;
       }
-      // Rank r's shard of this tensor sits at the same place in its part of `gathered`.
-      const int64_t at = t.offset - replicated;
-      for (int64_t r = 0; r < group_size; ++r) {
-        auto from = gathered.begin() + r * shard_values + at;
-        a.data.insert(a.data.end(), from, from + t.size);
-      }
-      return a;
-    };
-    into.floats["params/" + t.name] = whole(mine.params, experts_of_group.params);
-    into.floats["adam_m/" + t.name] = whole(mine.m, experts_of_group.m);
-    into.floats["adam_v/" + t.name] = whole(mine.v, experts_of_group.v);
+      // The shards are consecutive row blocks in rank order: gathered, they are the whole tensor.
+      const auto whole = experts->gather(local, static_cast<size_t>(t.size) * sizeof(float), 0);
+      write(prefix + t.name, t.full_shape, reinterpret_cast<const float*>(whole.data()));
+    }
   }
+  if (failed) std::rethrow_exception(failed);
 }
 
 OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoint::CheckpointData& ckpt,

@@ -7,6 +7,7 @@
 #include "checkpoint/checkpoint_file.hpp"
 #include "config/run_config.hpp"
 #include "model/parameter_table.hpp"
+#include "parallel/communicator.hpp"
 
 namespace moelaw::train {
 
@@ -18,11 +19,14 @@ struct OptimizerValues {
 // The model shape a checkpoint was written for must be the one we train (throws UsageError).
 void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& ckpt, const std::string& path);
 
-// Stores every tensor of `table` whole under params/, adam_m/ and adam_v/. `experts_of_group`
-// holds the expert region (values from table.replicated_total()) of each of the group_size ranks
-// that split the experts, one after another in rank order; empty when this rank holds every expert.
-void put_tensors(const model::ParameterTable& table, const OptimizerValues& mine,
-                 const OptimizerValues& experts_of_group, int64_t group_size, checkpoint::CheckpointData& into);
+// Writes every tensor of `table` whole under params/, adam_m/ and adam_v/, one tensor at a time,
+// so the writer holds at most one whole tensor beyond `mine`. Expert tensors that the ranks of
+// `experts` split (a group of more than one rank) are gathered on its rank 0, which must be the
+// writer: collective over `experts`, which every rank of the group calls with out == nullptr
+// except the writer. If a write fails, the writer still takes part in the remaining gathers (the
+// other ranks would wait for them forever) and throws at the end.
+void write_tensors(const model::ParameterTable& table, const OptimizerValues& mine, parallel::Communicator* experts,
+                   checkpoint::CheckpointWriter* out);
 
 // This rank's part of a checkpoint's whole tensors: an expert shard takes its experts' rows.
 // Throws CorruptCheckpoint naming the file and tensor when one is missing or has the wrong size.

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -223,12 +222,18 @@ class Trainer {
     // experts' token exchange in the MoE backward) can deadlock when they cannot all be resident
     // on the GPU: with both over NCCL, the gradients wait for the end of backward.
     auto nccl = [](const parallel::DeviceExchange& e) { return std::string(e.transport()) == "nccl"; };
+    // Only NCCL overlaps: an all-reduce staged through host memory blocks, and per bucket it
+    // would only stall the GPU more often. The choice fixes the sequence of collectives on the
+    // world, so every rank must make the same one (expert groups choose their transports apart).
     const bool nccl_experts = expert_exchange_ && expert_exchange_->size() > 1 && nccl(*expert_exchange_);
-    overlap_gradients_ = world_.size() > 1 && !(nccl_experts && nccl(*gradients_));
+    const bool overlap_here = world_.size() > 1 && nccl(*gradients_) && !nccl_experts;
+    overlap_gradients_ = world_.allreduce_max(overlap_here ? 0 : 1) == 0;
     // The expert tensors' gradients sum over the ranks holding the same experts (after the
     // replicated part's, so that two NCCL communicators never run at once).
+    std::string why_experts;
     if (expert_replicas_ && expert_replicas_->size() > 1)
-      expert_gradients_ = parallel::make_device_exchange(*expert_replicas_, *backend_, cfg_.parallel.transport, &why);
+      expert_gradients_ =
+          parallel::make_device_exchange(*expert_replicas_, *backend_, cfg_.parallel.transport, &why_experts);
     if (world_.rank() == 0) {
       std::string line = std::string("gradient exchange: ") + gradients_->transport();
       if (world_.size() > 1 && !why.empty()) line += " (" + why + ")";
@@ -422,55 +427,44 @@ class Trainer {
     return false;
   }
 
-  // This rank's values of the expert tensors (params, moments) next to those of the other ranks
-  // of its expert group, gathered on the group's first rank: empty elsewhere, or when every
-  // rank holds every expert.
-  std::vector<float> gather_experts(const std::vector<float>& local) {
-    const auto& table = model_->table();
-    if (table.total() == table.full_total()) return {};
-    const int64_t replicated = table.replicated_total();
-    const size_t bytes = size_t(table.total() - replicated) * sizeof(float);
-    auto raw = expert_group_->gather(local.data() + replicated, bytes, 0);
-    std::vector<float> all(raw.size() / sizeof(float));
-    std::memcpy(all.data(), raw.data(), raw.size());
-    return all;
-  }
-
   void save_checkpoint() {
-    // Rank 0 writes; the other ranks of its expert group hand it their experts first.
-    const bool sharded = model_->table().total() != model_->table().full_total();
-    OptimizerValues mine, experts_of_group;
-    if (world_.rank() == 0 || (sharded && world_.rank() < expert_group_->size())) {
-      mine = {model_->parameters(), optimizer_->first_moment(), optimizer_->second_moment()};
-      experts_of_group = {gather_experts(mine.params), gather_experts(mine.m), gather_experts(mine.v)};
-    }
-    if (world_.rank() != 0) {
+    // Rank 0 writes, tensor by tensor; the other ranks of its expert group hand it their experts'
+    // rows of each sharded tensor as it comes.
+    const auto& table = model_->table();
+    const bool sharded = table.total() != table.full_total();
+    const bool writer = world_.rank() == 0;
+    if (!writer && !(sharded && world_.rank() < expert_group_->size())) {
       world_.barrier();
       return;
     }
-    checkpoint::CheckpointData d;
-    d.config_toml = cfg_.resolved_toml;
-    d.integers = {{"step", progress_.step},
-                  {"tokens", progress_.tokens},
-                  {"data_cursor", progress_.cursor},
-                  {"adam_steps", optimizer_->steps_taken()},
-                  {"seed", cfg_.train.seed},
-                  {"decay_fraction", cfg_.train.decay_fraction},
-                  {"world_size", world_.size()}};
-    d.reals = {{"peak_lr", schedule_.peak_lr}};
-    if (!branched_from_.empty()) d.strings["branched_from"] = branched_from_;
-    put_tensors(model_->table(), mine, experts_of_group, expert_group_ ? expert_group_->size() : 1, d);
     const std::string path = run_.checkpoint_path(progress_.step);
     try {
-      checkpoint::write_checkpoint(path, d);
-      const auto& pins = cfg_.checkpoint.pin_tokens;
-      if (std::find(pins.begin(), pins.end(), progress_.tokens) != pins.end()) {
-        // A milestone that other runs branch from: a second name that retention never removes.
-        std::string pin = run_.pin_path(progress_.tokens);
-        fs::remove(pin);
-        fs::create_hard_link(path, pin);
+      const OptimizerValues mine{model_->parameters(), optimizer_->first_moment(), optimizer_->second_moment()};
+      std::unique_ptr<checkpoint::CheckpointWriter> out;
+      if (writer) {
+        out = std::make_unique<checkpoint::CheckpointWriter>(path, cfg_.resolved_toml);
+        out->integer("step", progress_.step);
+        out->integer("tokens", progress_.tokens);
+        out->integer("data_cursor", progress_.cursor);
+        out->integer("adam_steps", optimizer_->steps_taken());
+        out->integer("seed", cfg_.train.seed);
+        out->integer("world_size", world_.size());
+        out->real("peak_lr", schedule_.peak_lr);
+        out->real("decay_fraction", cfg_.train.decay_fraction);  // an integer attribute before: always 0
+        if (!branched_from_.empty()) out->text("branched_from", branched_from_);
       }
-      apply_retention();
+      write_tensors(table, mine, sharded ? expert_group_.get() : nullptr, out.get());
+      if (writer) {
+        out->commit();
+        const auto& pins = cfg_.checkpoint.pin_tokens;
+        if (std::find(pins.begin(), pins.end(), progress_.tokens) != pins.end()) {
+          // A milestone that other runs branch from: a second name that retention never removes.
+          std::string pin = run_.pin_path(progress_.tokens);
+          fs::remove(pin);
+          fs::create_hard_link(path, pin);
+        }
+        apply_retention();
+      }
     } catch (const std::exception&) {
       world_.barrier();
       throw;
