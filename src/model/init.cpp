@@ -34,7 +34,12 @@ template <typename T>
 void initialize_parameters(std::vector<T>& host_params, const ParameterTable& table, uint64_t seed,
                            double init_scale) {
   host_params.assign(table.total(), T(0));
-  for (const auto& t : table.tensors()) {
+  // Tensors in parallel: each draws from a generator of its own, so the values do not depend on
+  // the thread count (a big MoE model draws billions of values).
+  const auto& tensors = table.tensors();
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t j = 0; j < tensors.size(); ++j) {
+    const auto& t = tensors[j];
     T* p = host_params.data() + t.offset;
     if (t.role == TensorRole::NormGain) {
       for (int64_t i = 0; i < t.size; ++i) p[i] = T(1);
