@@ -34,8 +34,16 @@ struct Options {
 };
 
 // Seconds per step (after a warm-up step); with phase timing on, the MoE layers' phase totals.
-double time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t experts, bool expert_loop, bool phases,
-                  moelaw::moe::MoePhaseTimes* times) {
+struct StepTimes {
+  double plain = 0;  // seconds per step
+  double timed = 0;  // seconds per step with the phase timers' synchronisations
+  moelaw::moe::MoePhaseTimes phases;  // summed over the timed steps
+};
+
+// One model (building and initialising a big MoE model takes longer than timing it): the steps
+// timed as they are, then again with the phase timers on.
+StepTimes time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t experts, bool expert_loop,
+                     bool phases) {
   auto backend = moelaw::cuda::make_cuda_backend(0, precision);
   moelaw::model::ModelDims dims{s.d, s.blocks, s.d / 64, 64, 50257, s.T};
   if (experts > 1) {
@@ -59,22 +67,29 @@ double time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t 
     model.forward_backward(tokens.data(), targets.data(), s.B, s.T);
     adamw.step(model.params(), model.grads(), 3e-4);
   };
+  auto per_step = [&] {
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < s.steps; ++i) step();
+    if (cudaDeviceSynchronize() != cudaSuccess) std::abort();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / double(s.steps);
+  };
   step();  // warm-up: cuBLAS heuristics, the MoE layers' buffers
   if (cudaDeviceSynchronize() != cudaSuccess) std::abort();
-  model.set_moe_phase_timing(phases);
-  const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < s.steps; ++i) step();
-  if (cudaDeviceSynchronize() != cudaSuccess) std::abort();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (times) *times = model.moe_phase_times();
-  return seconds / double(s.steps);
+  StepTimes t;
+  t.plain = per_step();
+  if (phases) {
+    model.set_moe_phase_timing(true);
+    t.timed = per_step();
+    t.phases = model.moe_phase_times();
+  }
+  return t;
 }
 
 void report(const char* label, const Shape& s, moelaw::backend::Precision precision, int64_t E, bool expert_loop,
             double dense) {
-  const double moe = time_steps(s, precision, E, expert_loop, false, nullptr);
-  moelaw::moe::MoePhaseTimes t;
-  const double timed = time_steps(s, precision, E, expert_loop, true, &t);
+  const StepTimes times = time_steps(s, precision, E, expert_loop, true);
+  const double moe = times.plain, timed = times.timed;
+  const moelaw::moe::MoePhaseTimes& t = times.phases;
   const double per_step = 1.0 / double(s.steps);
   std::printf("  E %2ld top-1 cf 1.0%s: %.1f ms/step, %.2fx dense; with phase timers %.1f ms/step, of which "
               "routing %.1f%%, permutation %.1f%%, expert GEMMs %.1f%% (%.2f ms), exchange %.1f%%\n",
@@ -85,7 +100,7 @@ void report(const char* label, const Shape& s, moelaw::backend::Precision precis
 }
 
 void bench(const Shape& s, const Options& o) {
-  const double dense = time_steps(s, o.precision, 1, false, false, nullptr);
+  const double dense = time_steps(s, o.precision, 1, false, false).plain;
   std::printf("d_model %ld blocks %ld seq %ld batch %ld: dense %.1f ms/step (%.0f tokens/s)\n", long(s.d),
               long(s.blocks), long(s.T), long(s.B), 1e3 * dense, double(s.B * s.T) / dense);
   for (int64_t E : {8, 32}) {

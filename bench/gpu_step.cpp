@@ -35,7 +35,8 @@ struct Peak {
 // Dense (no sparsity) bf16 peaks from NVIDIA's data sheets.
 Peak bf16_peak(const std::string& device) {
   auto has = [&device](const char* s) { return device.find(s) != std::string::npos; };
-  if (has("H200")) return {989.4e12, "H200 dense bf16 peak 989.4 TFLOP/s"};
+  if (has("H200") && has("NVL")) return {835.5e12, "H200 NVL dense bf16 peak 835.5 TFLOP/s"};
+  if (has("H200")) return {989.4e12, "H200 SXM dense bf16 peak 989.4 TFLOP/s"};
   if (has("H100") && has("PCIe")) return {756.5e12, "H100 PCIe dense bf16 peak 756.5 TFLOP/s"};
   if (has("H100") && has("NVL")) return {835.5e12, "H100 NVL dense bf16 peak 835.5 TFLOP/s"};
   if (has("H100")) return {989.4e12, "H100 SXM dense bf16 peak 989.4 TFLOP/s"};
@@ -80,7 +81,9 @@ void bench(Precision precision, const Peak& peak, int64_t d, int64_t blocks, int
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     peak_bytes = std::max(peak_bytes, device_bytes_in_use());
     const auto counts = moelaw::model::count_parameters({d, blocks, 50257, 1, 1, 1});
-    flops_per_token = 6.0 * double(counts.n_act) + 12.0 * double(blocks * d * T);
+    // 6 FLOPs per weight of every matrix product (the input embedding is a lookup, not one) and
+    // 12·L·d·T for attention's two products, as PaLM's MFU counts them (no causal halving).
+    flops_per_token = 6.0 * double(counts.n_act - 50257 * d) + 12.0 * double(blocks * d * T);
     tokens_per_second = double(B * T * steps) / seconds;
   }
   char mfu[32] = "n/a";

@@ -83,7 +83,9 @@ Bounds bounds(const Shape& s, const Vec& q, const Vec& k, const Vec& v, const Ve
           for (int64_t j = 0; j <= t; ++j) mag += P[t * T + j] * std::abs(double(vr(j)[i]));
           bd.out_mag[s.at(b, t, h) + size_t(i)] = mag;
           bd.out[s.at(b, t, h) + size_t(i)] = kU * mag;
-          delta_err += std::abs(double(gr(t)[i])) * kU * mag;
+          // The kernel's Δ uses the unrounded fp32 dout, the reference the bf16-rounded one: that
+          // adds up to u·Σ|dout||out| (|out| ≤ mag) to the output's own error, hence 2×.
+          delta_err += 2 * std::abs(double(gr(t)[i])) * kU * mag;
         }
         std::vector<double> dp(size_t(t + 1));
         double delta = 0;
