@@ -7,10 +7,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <tuple>
 
 namespace moelaw::checkpoint {
 
@@ -216,85 +218,116 @@ void write_checkpoint(const std::string& path, const CheckpointData& data) {
   out.commit();
 }
 
-CheckpointData read_checkpoint(const std::string& path) {
+CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   static SilenceHdf5 silence;
-  auto corrupt = [&](const std::string& why) -> CorruptCheckpoint {
-    return CorruptCheckpoint(path + ": " + why);
-  };
+  auto corrupt = [&](const std::string& why) { return CorruptCheckpoint(path + ": " + why); };
   if (!std::filesystem::exists(path)) throw corrupt("no such file");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw corrupt("not a readable HDF5 file (truncated?)");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw corrupt("cannot open as HDF5 (truncated or corrupt)");
-
-  CheckpointData out;
-  bool have_version = false;
-  int64_t version = -1;
-  // Attributes of the root group: read each by name and type.
-  auto on_attr = [](hid_t loc, const char* name, const H5A_info_t*, void* ctx) -> herr_t {
-    auto& [o, ver, have] = *static_cast<std::tuple<CheckpointData*, int64_t*, bool*>*>(ctx);
-    Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
-    if (!attr.ok()) return -1;
-    std::string n = name;
-    Handle type(H5Aget_type(attr.get()), H5Tclose);
-    if (H5Tget_class(type.get()) == H5T_STRING) {
-      Handle mem = string_type();
-      char* p = nullptr;
-      if (H5Aread(attr.get(), mem.get(), &p) < 0) return -1;
-      std::string value = p ? p : "";
-      H5free_memory(p);
-      if (n == "config_toml") o->config_toml = value;
-      else if (n.rfind("str:", 0) == 0) o->strings[n.substr(4)] = value;
-    } else if (H5Tget_class(type.get()) == H5T_FLOAT) {
-      double v = 0;
-      if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) return -1;
-      if (n.rfind("real:", 0) == 0) o->reals[n.substr(5)] = v;
-    } else {
-      int64_t v = 0;
-      if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
-      if (n == "format_version") { *ver = v; *have = true; }
-      else if (n.rfind("int:", 0) == 0) o->integers[n.substr(4)] = v;
-    }
-    return 0;
-  };
-  std::tuple<CheckpointData*, int64_t*, bool*> ctx{&out, &version, &have_version};
-  hsize_t idx = 0;
-  if (H5Aiterate2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &idx, on_attr, &ctx) < 0)
-    throw corrupt("unreadable attributes");
-  if (!have_version) throw corrupt("no format_version attribute: not a moelaw checkpoint");
-  if (version != kFormatVersion)
-    throw corrupt("format version " + std::to_string(version) + ", this moelaw reads version " +
-                  std::to_string(kFormatVersion));
-
-  for (const auto& name : dataset_names(file.get())) {
-    Handle set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
-    if (!set.ok()) throw corrupt("cannot open dataset " + name);
-    Handle space(H5Dget_space(set.get()), H5Sclose);
-    int rank = H5Sget_simple_extent_ndims(space.get());
-    std::vector<hsize_t> dims(std::max(rank, 0));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    size_t n = 1;
-    std::vector<int64_t> shape;
-    for (auto d : dims) { n *= d; shape.push_back(static_cast<int64_t>(d)); }
-    int64_t stored_crc = -1;
-    {
-      Handle attr(H5Aopen(set.get(), "crc32", H5P_DEFAULT), H5Aclose);
-      if (!attr.ok() || H5Aread(attr.get(), H5T_NATIVE_INT64, &stored_crc) < 0)
-        throw corrupt("dataset " + name + " has no checksum");
-    }
-    auto read_into = [&](auto& array, hid_t mem_type) {
-      array.shape = shape;
-      array.data.resize(n);
-      if (n > 0 && H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) < 0)
-        throw corrupt("cannot read dataset " + name + " (truncated?)");
-      using T = typename std::decay_t<decltype(array.data)>::value_type;
-      if (crc_of(array.data.data(), n * sizeof(T)) != static_cast<uint32_t>(stored_crc))
-        throw corrupt("checksum mismatch in dataset " + name);
+  file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file_ < 0) throw corrupt("cannot open as HDF5 (truncated or corrupt)");
+  try {
+    bool have_version = false;
+    int64_t version = -1;
+    // Attributes of the root group: read each by name and type.
+    auto on_attr = [](hid_t loc, const char* name, const H5A_info_t*, void* ctx) -> herr_t {
+      auto& [o, ver, have] = *static_cast<std::tuple<CheckpointData*, int64_t*, bool*>*>(ctx);
+      Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
+      if (!attr.ok()) return -1;
+      std::string n = name;
+      Handle type(H5Aget_type(attr.get()), H5Tclose);
+      if (H5Tget_class(type.get()) == H5T_STRING) {
+        Handle mem = string_type();
+        char* p = nullptr;
+        if (H5Aread(attr.get(), mem.get(), &p) < 0) return -1;
+        std::string value = p ? p : "";
+        H5free_memory(p);
+        if (n == "config_toml") o->config_toml = value;
+        else if (n.rfind("str:", 0) == 0) o->strings[n.substr(4)] = value;
+      } else if (H5Tget_class(type.get()) == H5T_FLOAT) {
+        double v = 0;
+        if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) return -1;
+        if (n.rfind("real:", 0) == 0) o->reals[n.substr(5)] = v;
+      } else {
+        int64_t v = 0;
+        if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
+        if (n == "format_version") { *ver = v; *have = true; }
+        else if (n.rfind("int:", 0) == 0) o->integers[n.substr(4)] = v;
+      }
+      return 0;
     };
-    if (name.rfind("f32/", 0) == 0) read_into(out.floats[name.substr(4)], H5T_NATIVE_FLOAT);
-    else if (name.rfind("f64/", 0) == 0) read_into(out.doubles[name.substr(4)], H5T_NATIVE_DOUBLE);
-    else if (name.rfind("i64/", 0) == 0) read_into(out.int64s[name.substr(4)], H5T_NATIVE_INT64);
-    else throw corrupt("unexpected dataset " + name);
+    std::tuple<CheckpointData*, int64_t*, bool*> ctx{&attributes_, &version, &have_version};
+    hsize_t idx = 0;
+    if (H5Aiterate2(file_, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, on_attr, &ctx) < 0)
+      throw corrupt("unreadable attributes");
+    if (!have_version) throw corrupt("no format_version attribute: not a moelaw checkpoint");
+    if (version != kFormatVersion)
+      throw corrupt("format version " + std::to_string(version) + ", this moelaw reads version " +
+                    std::to_string(kFormatVersion));
+    for (const auto& name : dataset_names(file_)) {
+      if (name.rfind("f32/", 0) == 0) names_[0].push_back(name.substr(4));
+      else if (name.rfind("f64/", 0) == 0) names_[1].push_back(name.substr(4));
+      else if (name.rfind("i64/", 0) == 0) names_[2].push_back(name.substr(4));
+      else throw corrupt("unexpected dataset " + name);
+    }
+  } catch (...) {
+    H5Fclose(file_);
+    throw;
   }
+}
+
+CheckpointReader::~CheckpointReader() {
+  if (file_ >= 0) H5Fclose(file_);
+}
+
+bool CheckpointReader::has_floats(const std::string& name) const {
+  return std::find(names_[0].begin(), names_[0].end(), name) != names_[0].end();
+}
+
+template <typename T>
+Array<T> CheckpointReader::read(const std::string& name, int64_t mem_type) const {
+  auto corrupt = [&](const std::string& why) { return CorruptCheckpoint(path_ + ": " + why); };
+  Handle set(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set.ok()) throw corrupt("no dataset " + name);
+  Handle space(H5Dget_space(set.get()), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(std::max(rank, 0));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  Array<T> array;
+  size_t n = 1;
+  for (auto d : dims) {
+    n *= d;
+    array.shape.push_back(static_cast<int64_t>(d));
+  }
+  int64_t stored_crc = -1;
+  {
+    Handle attr(H5Aopen(set.get(), "crc32", H5P_DEFAULT), H5Aclose);
+    if (!attr.ok() || H5Aread(attr.get(), H5T_NATIVE_INT64, &stored_crc) < 0)
+      throw corrupt("dataset " + name + " has no checksum");
+  }
+  array.data.resize(n);
+  if (n > 0 && H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) < 0)
+    throw corrupt("cannot read dataset " + name + " (truncated?)");
+  if (crc_of(array.data.data(), n * sizeof(T)) != static_cast<uint32_t>(stored_crc))
+    throw corrupt("checksum mismatch in dataset " + name);
+  return array;
+}
+
+Array<float> CheckpointReader::floats(const std::string& name) const {
+  return read<float>("f32/" + name, H5T_NATIVE_FLOAT);
+}
+Array<double> CheckpointReader::doubles(const std::string& name) const {
+  return read<double>("f64/" + name, H5T_NATIVE_DOUBLE);
+}
+Array<int64_t> CheckpointReader::int64s(const std::string& name) const {
+  return read<int64_t>("i64/" + name, H5T_NATIVE_INT64);
+}
+
+CheckpointData read_checkpoint(const std::string& path) {
+  CheckpointReader in(path);
+  CheckpointData out = in.attributes();
+  for (const auto& name : in.float_names()) out.floats[name] = in.floats(name);
+  for (const auto& name : in.double_names()) out.doubles[name] = in.doubles(name);
+  for (const auto& name : in.int64_names()) out.int64s[name] = in.int64s(name);
   return out;
 }
 

@@ -71,6 +71,38 @@ class CheckpointWriter {
 
 // The whole of `data` through a CheckpointWriter.
 void write_checkpoint(const std::string& path, const CheckpointData& data);
+// Reads a checkpoint array by array, so that the caller holds at most one whole array at a time
+// (a rank that keeps only its experts' rows of each tensor). The constructor checks that the file
+// is a moelaw checkpoint of this format version and reads its attributes; each array's checksum
+// is checked as it is read. Every failure throws CorruptCheckpoint naming the file.
+class CheckpointReader {
+ public:
+  explicit CheckpointReader(const std::string& path);
+  ~CheckpointReader();
+  CheckpointReader(const CheckpointReader&) = delete;
+  CheckpointReader& operator=(const CheckpointReader&) = delete;
+
+  // config_toml, integers, reals and strings; no arrays.
+  const CheckpointData& attributes() const { return attributes_; }
+  // The arrays' names, as CheckpointData's maps key them, by type.
+  const std::vector<std::string>& float_names() const { return names_[0]; }
+  const std::vector<std::string>& double_names() const { return names_[1]; }
+  const std::vector<std::string>& int64_names() const { return names_[2]; }
+  bool has_floats(const std::string& name) const;
+  Array<float> floats(const std::string& name) const;
+  Array<double> doubles(const std::string& name) const;
+  Array<int64_t> int64s(const std::string& name) const;
+
+ private:
+  template <typename T>
+  Array<T> read(const std::string& dataset, int64_t mem_type) const;
+  std::string path_;
+  int64_t file_ = -1;  // the open HDF5 file (hid_t)
+  CheckpointData attributes_;
+  std::vector<std::string> names_[3];
+};
+
+// The whole file through a CheckpointReader.
 CheckpointData read_checkpoint(const std::string& path);
 
 }  // namespace moelaw::checkpoint

@@ -10,8 +10,9 @@
 
 namespace moelaw::train {
 
-void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& ckpt, const std::string& path) {
-  auto theirs = config::to_run_config(config::load(config::run_schema(), ckpt.config_toml, path + " (config)", {}));
+void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& attributes,
+                      const std::string& path) {
+  auto theirs = config::to_run_config(config::load(config::run_schema(), attributes.config_toml, path + " (config)", {}));
   const auto &a = ours.model, &b = theirs.model;
   auto differs = [&](const char* key, int64_t x, int64_t y) {
     if (x != y)
@@ -58,7 +59,7 @@ void write_tensors(const model::ParameterTable& table, const OptimizerValues& mi
   if (failed) std::rethrow_exception(failed);
 }
 
-OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoint::CheckpointData& ckpt,
+OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoint::CheckpointReader& in,
                              const std::string& path) {
   OptimizerValues out;
   for (auto* values : {&out.params, &out.m, &out.v}) values->resize(static_cast<size_t>(table.total()));
@@ -67,13 +68,13 @@ OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoin
     for (int64_t s : t.full_shape) full *= s;
     const int64_t skip = t.shard_first > 0 ? t.shard_first * (t.size / t.shape[0]) : 0;
     auto take = [&](const std::string& prefix, std::vector<float>& into) {
-      auto it = ckpt.floats.find(prefix + t.name);
-      if (it == ckpt.floats.end()) throw checkpoint::CorruptCheckpoint(path + ": no tensor " + prefix + t.name);
-      if (static_cast<int64_t>(it->second.data.size()) != full)
-        throw checkpoint::CorruptCheckpoint(path + ": tensor " + prefix + t.name + " has " +
-                                            std::to_string(it->second.data.size()) + " values, not " +
-                                            std::to_string(full));
-      std::copy_n(it->second.data.begin() + skip, t.size, into.begin() + t.offset);
+      const std::string name = prefix + t.name;
+      if (!in.has_floats(name)) throw checkpoint::CorruptCheckpoint(path + ": no tensor " + name);
+      const auto whole = in.floats(name);
+      if (static_cast<int64_t>(whole.data.size()) != full)
+        throw checkpoint::CorruptCheckpoint(path + ": tensor " + name + " has " + std::to_string(whole.data.size()) +
+                                            " values, not " + std::to_string(full));
+      std::copy_n(whole.data.begin() + skip, t.size, into.begin() + t.offset);
     };
     take("params/", out.params);
     take("adam_m/", out.m);

@@ -17,7 +17,9 @@ struct OptimizerValues {
 };
 
 // The model shape a checkpoint was written for must be the one we train (throws UsageError).
-void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& ckpt, const std::string& path);
+// `attributes`: a CheckpointReader's.
+void check_compatible(const config::RunConfig& ours, const checkpoint::CheckpointData& attributes,
+                      const std::string& path);
 
 // Writes every tensor of `table` whole under params/, adam_m/ and adam_v/, one tensor at a time,
 // so the writer holds at most one whole tensor beyond `mine`. Expert tensors that the ranks of
@@ -28,9 +30,10 @@ void check_compatible(const config::RunConfig& ours, const checkpoint::Checkpoin
 void write_tensors(const model::ParameterTable& table, const OptimizerValues& mine, parallel::Communicator* experts,
                    checkpoint::CheckpointWriter* out);
 
-// This rank's part of a checkpoint's whole tensors: an expert shard takes its experts' rows.
-// Throws CorruptCheckpoint naming the file and tensor when one is missing or has the wrong size.
-OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoint::CheckpointData& ckpt,
+// This rank's part of a checkpoint's whole tensors, read one tensor at a time: an expert shard
+// takes its experts' rows. Throws CorruptCheckpoint naming the file and tensor when one is
+// missing, has the wrong size or fails its checksum.
+OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoint::CheckpointReader& in,
                              const std::string& path);
 
 }  // namespace moelaw::train

@@ -247,8 +247,7 @@ class Trainer {
       auto files = run_.checkpoints();
       for (auto it = files.rbegin(); it != files.rend(); ++it) {
         try {
-          auto ckpt = checkpoint::read_checkpoint(*it);
-          load_state(ckpt, *it);
+          load_state(checkpoint::CheckpointReader(*it), *it);
           metrics_ = MetricsLog::load(run_.metrics_path());
           metrics_.truncate_after(progress_.step);
           if (world_.rank() == 0)
@@ -267,13 +266,11 @@ class Trainer {
       }
     }
     if (!opt_.init_from.empty()) {
-      checkpoint::CheckpointData ckpt;
       try {
-        ckpt = checkpoint::read_checkpoint(opt_.init_from);
+        load_state(checkpoint::CheckpointReader(opt_.init_from), opt_.init_from);
       } catch (const checkpoint::CorruptCheckpoint& e) {
         throw UsageError(std::string("--init-from: ") + e.what());
       }
-      load_state(ckpt, opt_.init_from);
       branched_from_ = fs::absolute(opt_.init_from).string();
       if (progress_.tokens >= cfg_.train.tokens)
         throw UsageError("--init-from " + opt_.init_from + ": the checkpoint is at " +
@@ -284,9 +281,11 @@ class Trainer {
     model_->initialize(static_cast<uint64_t>(cfg_.train.seed), cfg_.model.init_scale);
   }
 
-  void load_state(const checkpoint::CheckpointData& ckpt, const std::string& path) {
+  // Tensor by tensor: a rank holds at most one whole tensor of the file beyond its own values.
+  void load_state(const checkpoint::CheckpointReader& in, const std::string& path) {
+    const checkpoint::CheckpointData& ckpt = in.attributes();
     check_compatible(cfg_, ckpt, path);
-    const OptimizerValues values = take_tensors(model_->table(), ckpt, path);
+    const OptimizerValues values = take_tensors(model_->table(), in, path);
     auto integer = [&](const char* key) {
       auto it = ckpt.integers.find(key);
       if (it == ckpt.integers.end()) throw checkpoint::CorruptCheckpoint(path + ": no attribute " + key);
