@@ -62,7 +62,7 @@ __global__ void __launch_bounds__(kThreads)
   float* slse = reinterpret_cast<float*>(sdot + D * kSt);  // log2 units
   float* sdelta = slse + kQueryRows;
 
-  const int tile = gridDim.x - 1 - blockIdx.x;  // the early keys see the most queries: start them first
+  const int tile = blockIdx.x;  // the early keys see the most queries: block 0 (dispatched first) has key tile 0
   const int h = blockIdx.y, b = blockIdx.z;
   const int64_t C = int64_t(H) * D, base = int64_t(b) * T * C + int64_t(h) * D;
   const float* lse_bh = lse + (int64_t(b) * H + h) * T;
