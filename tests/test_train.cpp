@@ -73,4 +73,12 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_data_exit_2) {
   BOOST_TEST(train(config + " --resume sometimes").status == 2);
   BOOST_TEST(train(dir / "missing.toml").status == 2);
   BOOST_TEST(train(config + " --out " + (dir / "d") + " --init-from " + (dir / "missing.h5")).status == 2);
+  // On several ranks each says which it is, so a job's log shows where it failed. (mpirun may
+  // end the other rank before it prints: at least one line.)
+  r = train(config + " --out " + (dir / "e") + " --set 'data.train=/nonexistent/*.bin'", 2);
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST((r.err.find("error: rank 0 of 2 on ") != std::string::npos ||
+              r.err.find("error: rank 1 of 2 on ") != std::string::npos),
+             r.err);
+  BOOST_TEST(r.err.find("data.train: '/nonexistent/*.bin' matches no file") != std::string::npos, r.err);
 }

@@ -1,4 +1,6 @@
 // `moelaw train CONFIG.toml [--set KEY=VALUE]... [--out RUN_DIR] [--resume auto] [--init-from CKPT]`
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -50,7 +52,20 @@ int cmd_train(const Argv& argv) {
     throw UsageError(config_path + ": parallel.expert = " + std::to_string(config.parallel.expert) +
                      " does not divide the " + std::to_string(world->size()) + " ranks (rank " +
                      std::to_string(world->rank()) + ")");
-  return train::train(config, options, *world);
+  if (world->size() == 1) return train::train(config, options, *world);
+  // Every rank reports its own failure: say which one, and where it ran, so that the line that
+  // matters can be told from the others a failing job prints.
+  char host[256] = "?";
+  gethostname(host, sizeof host - 1);
+  const std::string where = "rank " + std::to_string(world->rank()) + " of " + std::to_string(world->size()) +
+                            " on " + host + ": ";
+  try {
+    return train::train(config, options, *world);
+  } catch (const UsageError& e) {
+    throw UsageError(where + e.what());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(where + e.what());
+  }
 }
 
 }  // namespace moelaw::cli

@@ -74,12 +74,13 @@ int main(int argc, char** argv) {
       std::cout.flush();
       return status;
     } catch (const moelaw::UsageError& e) {
+      // One write per message: the ranks of a job share a terminal or log file.
       std::cout.flush();
-      std::cerr << "error: " << e.what() << "\n";
+      std::cerr << ("error: " + std::string(e.what()) + "\n") << std::flush;
       return moelaw::kExitUsage;
     } catch (const std::exception& e) {
       std::cout.flush();
-      std::cerr << "error: moelaw " << name << ": " << e.what() << "\n";
+      std::cerr << ("error: moelaw " + std::string(name) + ": " + e.what() + "\n") << std::flush;
       return moelaw::kExitFailure;
     }
   }
