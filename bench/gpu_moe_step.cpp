@@ -6,7 +6,8 @@
 // synchronised at every phase boundary, so the step time itself is taken without that overhead.
 // --bf16: mixed precision (default fp32). --expert-loop: also time the experts' products as one
 // matmul per expert instead of the backend's grouped products (the same in fp32; in bf16 the
-// grouped path converts the activations once for all experts).
+// grouped path converts the activations once for all experts), and in bf16 as one strided-batched
+// product over a padded per-expert layout (issue 9: measure which).
 // usage: build/bench/gpu_moe_step [--bf16] [--expert-loop] [d_model n_blocks seq_len batch steps]
 #include <cuda_runtime.h>
 
@@ -33,6 +34,9 @@ struct Options {
   bool compare_expert_loop = false;
 };
 
+// How the experts' products run.
+enum class ExpertProducts { grouped, loop, padded };
+
 // Seconds per step (after a warm-up step); with phase timing on, the MoE layers' phase totals.
 struct StepTimes {
   double plain = 0;  // seconds per step
@@ -42,7 +46,7 @@ struct StepTimes {
 
 // One model (building and initialising a big MoE model takes longer than timing it): the steps
 // timed as they are, then again with the phase timers on.
-StepTimes time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t experts, bool expert_loop,
+StepTimes time_steps(const Shape& s, moelaw::backend::Precision precision, int64_t experts, ExpertProducts how,
                      bool phases) {
   auto backend = moelaw::cuda::make_cuda_backend(0, precision);
   moelaw::model::ModelDims dims{s.d, s.blocks, s.d / 64, 64, 50257, s.T};
@@ -55,7 +59,8 @@ StepTimes time_steps(const Shape& s, moelaw::backend::Precision precision, int64
   const int64_t micro = std::min<int64_t>(s.B, 8);
   moelaw::model::Transformer<float> model(*backend, dims, micro);
   model.initialize(1, 0.1);
-  model.set_moe_expert_loop(expert_loop);
+  model.set_moe_expert_loop(how == ExpertProducts::loop);
+  if (how == ExpertProducts::padded) moelaw::cuda::set_padded_expert_products(*backend, true);
   moelaw::train::AdamW adamw(*backend, model.table(), {0.9, 0.95, 1e-8, 0.1});
   std::vector<int32_t> tokens(size_t(s.B * s.T)), targets(size_t(s.B * s.T));
   for (int64_t i = 0; i < s.B * s.T; ++i) {
@@ -85,9 +90,9 @@ StepTimes time_steps(const Shape& s, moelaw::backend::Precision precision, int64
   return t;
 }
 
-void report(const char* label, const Shape& s, moelaw::backend::Precision precision, int64_t E, bool expert_loop,
+void report(const char* label, const Shape& s, moelaw::backend::Precision precision, int64_t E, ExpertProducts how,
             double dense) {
-  const StepTimes times = time_steps(s, precision, E, expert_loop, true);
+  const StepTimes times = time_steps(s, precision, E, how, true);
   const double moe = times.plain, timed = times.timed;
   const moelaw::moe::MoePhaseTimes& t = times.phases;
   const double per_step = 1.0 / double(s.steps);
@@ -100,12 +105,15 @@ void report(const char* label, const Shape& s, moelaw::backend::Precision precis
 }
 
 void bench(const Shape& s, const Options& o) {
-  const double dense = time_steps(s, o.precision, 1, false, false).plain;
+  const double dense = time_steps(s, o.precision, 1, ExpertProducts::grouped, false).plain;
   std::printf("d_model %ld blocks %ld seq %ld batch %ld: dense %.1f ms/step (%.0f tokens/s)\n", long(s.d),
               long(s.blocks), long(s.T), long(s.B), 1e3 * dense, double(s.B * s.T) / dense);
   for (int64_t E : {8, 32}) {
-    report(o.compare_expert_loop ? " grouped" : "", s, o.precision, E, false, dense);
-    if (o.compare_expert_loop) report(" loop   ", s, o.precision, E, true, dense);
+    report(o.compare_expert_loop ? " grouped" : "", s, o.precision, E, ExpertProducts::grouped, dense);
+    if (!o.compare_expert_loop) continue;
+    report(" loop   ", s, o.precision, E, ExpertProducts::loop, dense);
+    if (o.precision == moelaw::backend::Precision::bf16)
+      report(" padded ", s, o.precision, E, ExpertProducts::padded, dense);
   }
 }
 

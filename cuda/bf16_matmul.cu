@@ -2,26 +2,47 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "check.hpp"
 #include "kernels.hpp"
 
 namespace moelaw::cuda {
 
+namespace {
+// A device buffer of at least `count` elements, grown by free-then-allocate (cudaFree waits for the
+// work that used the old one) and kept.
+template <typename T>
+T* grown(T*& buffer, size_t& capacity, size_t count) {
+  if (count > capacity) {
+    if (buffer) MOELAW_CUDA_CHECK(cudaFree(buffer));
+    buffer = nullptr;
+    capacity = 0;
+    MOELAW_CUDA_CHECK(cudaMalloc(&buffer, count * sizeof(T)));
+    capacity = count;
+  }
+  return buffer;
+}
+}  // namespace
+
 Bf16Matmul::~Bf16Matmul() {
   for (auto* p : scratch_)
     if (p) cudaFree(p);
+  if (result_) cudaFree(result_);
+  if (offsets_) cudaFree(offsets_);
 }
 
+__nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) {
+  return grown(scratch_[slot], scratch_count_[slot], count);
+}
+
+float* Bf16Matmul::result_scratch(size_t count) { return grown(result_, result_count_, count); }
+
 const __nv_bfloat16* Bf16Matmul::converted(const float* x, size_t count, Slot slot) {
-  if (count > scratch_count_[slot]) {
-    if (scratch_[slot]) MOELAW_CUDA_CHECK(cudaFree(scratch_[slot]));
-    scratch_[slot] = nullptr;
-    scratch_count_[slot] = 0;
-    MOELAW_CUDA_CHECK(cudaMalloc(&scratch_[slot], count * sizeof(__nv_bfloat16)));
-    scratch_count_[slot] = count;
-  }
-  kernels::to_bf16(scratch_[slot], x, int64_t(count));
-  return scratch_[slot];
+  __nv_bfloat16* dst = scratch(slot, count);
+  kernels::to_bf16(dst, x, int64_t(count));
+  return dst;
 }
 
 const __nv_bfloat16* Bf16Matmul::weight_operand(const float* w, size_t count) {
@@ -71,6 +92,7 @@ size_t weight_span(int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
 
 void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
                                  int64_t C, int64_t OC, int64_t w_stride) {
+  if (padded_groups_) return padded_forward(out, in, w, rows, groups, C, OC, w_stride);
   const int64_t N = total_rows(rows, groups);
   if (N == 0 || OC == 0) return;
   const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
@@ -86,6 +108,7 @@ void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, co
 
 void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
                                   const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+  if (padded_groups_) return padded_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
   const int64_t N = total_rows(rows, groups);
   if ((!din && !dw) || C == 0 || N == 0) return;
   const __nv_bfloat16* dout16 = converted(dout, size_t(N * OC), kOutputGrad);
@@ -103,6 +126,53 @@ void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, cons
                  dw + g * w_stride, C);
     }
     row += m;
+  }
+}
+
+const int64_t* Bf16Matmul::group_offsets(const int64_t* rows, int64_t groups) {
+  std::vector<int64_t> first(size_t(groups) + 1, 0);
+  for (int64_t g = 0; g < groups; ++g) first[size_t(g) + 1] = first[size_t(g)] + rows[g];
+  int64_t* device = grown(offsets_, offsets_count_, first.size());
+  // Synchronous, on the default stream: the kernels that read the previous offsets are done.
+  MOELAW_CUDA_CHECK(cudaMemcpy(device, first.data(), first.size() * sizeof(int64_t), cudaMemcpyHostToDevice));
+  return device;
+}
+
+// The per-group products above as one strided-batched product each: group g's rows sit at g·R of
+// the padded operands, its weights at w + g·w_stride.
+void Bf16Matmul::padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
+                                int64_t C, int64_t OC, int64_t w_stride) {
+  const int64_t R = groups > 0 ? *std::max_element(rows, rows + groups) : 0;
+  if (R == 0 || OC == 0) return;
+  const int64_t* first = group_offsets(rows, groups);
+  const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
+  __nv_bfloat16* in16 = scratch(kInput, size_t(groups * R * C));
+  kernels::to_bf16_padded(in16, in, first, groups, R, C);
+  float* out_padded = result_scratch(size_t(groups * R * OC));
+  lt_.gemm_batched(CUBLAS_OP_T, CUBLAS_OP_N, OC, R, C, w16, C, w_stride, in16, C, R * C, 0.0f, out_padded, OC,
+                   R * OC, groups);
+  kernels::from_padded(out, out_padded, first, groups, R, OC, /*accumulate=*/false);
+}
+
+void Bf16Matmul::padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+                                 const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+  const int64_t R = groups > 0 ? *std::max_element(rows, rows + groups) : 0;
+  if ((!din && !dw) || C == 0 || R == 0) return;
+  const int64_t* first = group_offsets(rows, groups);
+  __nv_bfloat16* dout16 = scratch(kOutputGrad, size_t(groups * R * OC));
+  kernels::to_bf16_padded(dout16, dout, first, groups, R, OC);
+  if (din) {
+    const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
+    float* din_padded = result_scratch(size_t(groups * R * C));
+    lt_.gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, C, R, OC, w16, C, w_stride, dout16, OC, R * OC, 0.0f, din_padded, C,
+                     R * C, groups);
+    kernels::from_padded(din, din_padded, first, groups, R, C, /*accumulate=*/true);
+  }
+  if (dw) {  // the padding rows are zero in both operands: they add nothing
+    __nv_bfloat16* in16 = scratch(kInput, size_t(groups * R * C));
+    kernels::to_bf16_padded(in16, in, first, groups, R, C);
+    lt_.gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, R, in16, C, R * C, dout16, OC, R * OC, 1.0f, dw, C, w_stride,
+                     groups);
   }
 }
 

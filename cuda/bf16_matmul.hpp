@@ -42,10 +42,24 @@ class Bf16Matmul {
 
   Bf16WeightCopy& weights() { return weights_; }
 
+  // How grouped products run: one cuBLASLt product per group (default), or all groups as one
+  // strided-batched product over a padded layout (each group's rows copied to a block of as many
+  // rows as the largest group has, zero past its own; results copied back). Issue 9 asks which
+  // is faster; bench/gpu_moe_step measures both.
+  void set_padded_groups(bool padded) { padded_groups_ = padded; }
+
  private:
   enum Slot { kWeight, kInput, kOutputGrad, kSlots };
   const __nv_bfloat16* weight_operand(const float* w, size_t count);
   const __nv_bfloat16* converted(const float* x, size_t count, Slot slot);
+  __nv_bfloat16* scratch(Slot slot, size_t count);
+  float* result_scratch(size_t count);
+  // The groups' first rows (groups + 1 prefix sums of rows) in device memory.
+  const int64_t* group_offsets(const int64_t* rows, int64_t groups);
+  void padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
+                      int64_t OC, int64_t w_stride);
+  void padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w, const int64_t* rows,
+                       int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
 
   LtMatmul lt_;
   Bf16WeightCopy weights_;
@@ -53,6 +67,11 @@ class Bf16Matmul {
   // default stream, so a buffer is reused only after the product that read it.
   __nv_bfloat16* scratch_[kSlots] = {};
   size_t scratch_count_[kSlots] = {};
+  bool padded_groups_ = false;
+  float* result_ = nullptr;  // padded fp32 results of the batched products
+  size_t result_count_ = 0;
+  int64_t* offsets_ = nullptr;
+  size_t offsets_count_ = 0;
 };
 
 }  // namespace moelaw::cuda

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "bf16_matmul.hpp"
 #include "check.hpp"
@@ -25,6 +26,12 @@ class CudaBackend final : public backend::Backend<float> {
     // Plain fp32 products: the op-level comparison with the CPU reference depends on it.
     MOELAW_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH));
     if (precision_ == backend::Precision::bf16) bf16_ = std::make_unique<Bf16Matmul>();
+  }
+  // bf16 only: the experts' grouped products as one strided-batched product over a padded layout.
+  bool set_padded_groups(bool padded) {
+    if (!bf16_) return false;
+    bf16_->set_padded_groups(padded);
+    return true;
   }
   ~CudaBackend() override {
     if (scratch_) cudaFree(scratch_);
@@ -262,6 +269,12 @@ class CudaBackend final : public backend::Backend<float> {
 
 std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device, backend::Precision precision) {
   return std::make_unique<CudaBackend>(device, precision);
+}
+
+void set_padded_expert_products(backend::Backend<float>& backend, bool padded) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&backend);
+  if (!cuda || !cuda->set_padded_groups(padded))
+    throw std::invalid_argument("padded expert products: only the CUDA backend in bf16 has them");
 }
 
 }  // namespace moelaw::cuda

@@ -19,4 +19,9 @@ namespace moelaw::cuda {
 std::unique_ptr<backend::Backend<float>> make_cuda_backend(int device,
                                                            backend::Precision precision = backend::Precision::fp32);
 
+// The experts' grouped products (Backend::grouped_matmul_*) as one strided-batched cuBLASLt product
+// over a padded layout instead of one product per group (cuda/bf16_matmul.hpp). For measuring
+// which is faster; bf16 only (throws std::invalid_argument for any other backend).
+void set_padded_expert_products(backend::Backend<float>& cuda_backend, bool padded);
+
 }  // namespace moelaw::cuda

@@ -42,6 +42,14 @@ void causal_softmax_backward(float* dprobs_to_dscores, const float* probs, int64
 
 // dst[i] = bf16(src[i]), round to nearest even (cuda/kernels_bf16.cu).
 void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n);
+// Groups of rows between the packed layout (group g: rows first[g] .. first[g+1]−1 of a [·, C]
+// buffer, one group after the other) and a padded one ([groups, R, C], group g's rows at g·R,
+// R ≥ every group's rows). `first`: groups + 1 offsets in device memory.
+// to_bf16_padded: packed fp32 → padded bf16, zero past each group's rows.
+void to_bf16_padded(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C);
+// from_padded: padded fp32 → packed fp32, each group's rows only; dst = or += src.
+void from_padded(float* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C,
+                 bool accumulate);
 
 // Σ f(x) in double, deterministic (fixed blocks, partial sums added in order on the host).
 double sum(const float* x, int64_t n);

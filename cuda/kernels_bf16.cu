@@ -1,4 +1,5 @@
-// fp32 → bf16 conversion of matrix-product operands (round to nearest even).
+// fp32 → bf16 conversion of matrix-product operands (round to nearest even), and the packed ↔
+// padded row layouts of the experts' batched products.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -40,6 +41,37 @@ __global__ void to_bf16_kernel(__nv_bfloat16* dst, const float* src, int64_t n) 
     dst[i] = __float2bfloat16_rn(src[i]);
 }
 
+// Element i of the padded [groups, R, C] layout: its group, its row in the group, its column.
+struct PaddedIndex {
+  int64_t g, r, c;
+};
+__device__ PaddedIndex padded_index(int64_t i, int64_t R, int64_t C) {
+  const int64_t row = i / C;
+  return {row / R, row % R, i % C};
+}
+
+__global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t n,
+                                      int64_t R, int64_t C) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) {
+    const PaddedIndex p = padded_index(i, R, C);
+    const int64_t row = first[p.g] + p.r;
+    dst[i] = row < first[p.g + 1] ? __float2bfloat16_rn(src[row * C + p.c]) : __float2bfloat16_rn(0.0f);
+  }
+}
+
+__global__ void from_padded_kernel(float* dst, const float* src, const int64_t* first, int64_t n, int64_t R,
+                                   int64_t C, bool accumulate) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) {
+    const PaddedIndex p = padded_index(i, R, C);
+    const int64_t row = first[p.g] + p.r;
+    if (row >= first[p.g + 1]) continue;
+    float* to = dst + row * C + p.c;
+    *to = accumulate ? *to + src[i] : src[i];
+  }
+}
+
 unsigned blocks_for(int64_t work) {
   return unsigned(std::clamp<int64_t>((work + kThreads - 1) / kThreads, 1, kMaxBlocks));
 }
@@ -54,6 +86,22 @@ void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n) {
   } else {
     to_bf16_kernel<<<blocks_for(n), kThreads>>>(dst, src, n);
   }
+  MOELAW_CUDA_LAUNCHED();
+}
+
+void to_bf16_padded(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t groups, int64_t R,
+                    int64_t C) {
+  const int64_t n = groups * R * C;
+  if (n <= 0) return;
+  to_bf16_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, first, n, R, C);
+  MOELAW_CUDA_LAUNCHED();
+}
+
+void from_padded(float* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C,
+                 bool accumulate) {
+  const int64_t n = groups * R * C;
+  if (n <= 0) return;
+  from_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, first, n, R, C, accumulate);
   MOELAW_CUDA_LAUNCHED();
 }
 

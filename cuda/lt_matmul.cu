@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <stdexcept>
+#include <utility>
 
 #include "check.hpp"
 
@@ -50,7 +51,8 @@ size_t LtMatmul::KeyHash::operator()(const Key& key) const {
   auto mix = [&h](uint64_t v) { h ^= std::hash<uint64_t>{}(v) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
   for (uint64_t v : {uint64_t(key.op_a), uint64_t(key.op_b), uint64_t(key.m), uint64_t(key.n), uint64_t(key.k),
                      uint64_t(key.lda), uint64_t(key.ldb), uint64_t(key.ldd), uint64_t(key.accumulate),
-                     uint64_t(key.align_a), uint64_t(key.align_b), uint64_t(key.align_d)})
+                     uint64_t(key.align_a), uint64_t(key.align_b), uint64_t(key.align_d), uint64_t(key.batch),
+                     uint64_t(key.stride_a), uint64_t(key.stride_b), uint64_t(key.stride_d)})
     mix(v);
   return h;
 }
@@ -91,6 +93,17 @@ LtMatmul::Plan& LtMatmul::plan_for(const Key& key) {
   MOELAW_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, CUDA_R_16BF, uint64_t(tb ? key.n : key.k),
                                                  uint64_t(tb ? key.k : key.n), key.ldb));
   MOELAW_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->d, CUDA_R_32F, uint64_t(key.m), uint64_t(key.n), key.ldd));
+  if (key.batch > 1) {  // the attributes' types: int32_t count, int64_t offset (cublasLt.h)
+    const int32_t count = int32_t(key.batch);
+    const std::pair<cublasLtMatrixLayout_t, int64_t> strided[] = {
+        {plan->a, key.stride_a}, {plan->b, key.stride_b}, {plan->d, key.stride_d}};
+    for (const auto& [layout, stride] : strided) {
+      MOELAW_CUBLAS_CHECK(
+          cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)));
+      MOELAW_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                                           &stride, sizeof(stride)));
+    }
+  }
 
   cublasLtMatmulPreference_t pref = nullptr;
   MOELAW_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
@@ -119,33 +132,47 @@ LtMatmul::Plan& LtMatmul::plan_for(const Key& key) {
   } else {
     plan->use_fallback = true;
     std::fprintf(stderr,
-                 "lt_matmul: no cuBLASLt algorithm for m=%ld n=%ld k=%ld ld=%ld/%ld/%ld alignment=%u/%u/%u bytes; "
-                 "using cublasGemmEx\n",
+                 "lt_matmul: no cuBLASLt algorithm for m=%ld n=%ld k=%ld ld=%ld/%ld/%ld alignment=%u/%u/%u bytes "
+                 "batch=%ld; using cublasGemm(StridedBatched)Ex\n",
                  long(key.m), long(key.n), long(key.k), long(key.lda), long(key.ldb), long(key.ldd), key.align_a,
-                 key.align_b, key.align_d);
+                 key.align_b, key.align_d, long(key.batch));
   }
   return *plans_.emplace(key, std::move(plan)).first->second;
 }
 
-void LtMatmul::gemm(cublasOperation_t op_a, cublasOperation_t op_b, int64_t m, int64_t n, int64_t k,
-                    const __nv_bfloat16* a, int64_t lda, const __nv_bfloat16* b, int64_t ldb, float beta, float* d,
-                    int64_t ldd) {
+void LtMatmul::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int64_t m, int64_t n, int64_t k,
+                            const __nv_bfloat16* a, int64_t lda, int64_t stride_a, const __nv_bfloat16* b,
+                            int64_t ldb, int64_t stride_b, float beta, float* d, int64_t ldd, int64_t stride_d,
+                            int64_t batch) {
   if (beta != 0.0f && beta != 1.0f) throw std::invalid_argument("LtMatmul::gemm: beta must be 0 or 1");
-  if (m == 0 || n == 0) return;
+  if (m == 0 || n == 0 || batch == 0) return;
   if (k == 0) {  // an empty sum: overwrite with zeros, or leave the accumulator as it is
     if (beta == 0.0f)
-      MOELAW_CUDA_CHECK(cudaMemset2D(d, size_t(ldd) * sizeof(float), 0, size_t(m) * sizeof(float), size_t(n)));
+      for (int64_t i = 0; i < batch; ++i)
+        MOELAW_CUDA_CHECK(cudaMemset2D(d + i * stride_d, size_t(ldd) * sizeof(float), 0, size_t(m) * sizeof(float),
+                                       size_t(n)));
     return;
   }
+  if (batch == 1) stride_a = stride_b = stride_d = 0;  // one product: the strides mean nothing
+  // A batch's alignment is its least aligned matrix's: the strides count as well as the base.
+  auto align = [](const void* p, int64_t ld, int64_t stride, size_t bytes) {
+    return std::min(alignment_bytes(p, ld, bytes), stride ? alignment_bytes(nullptr, stride, bytes) : 16u);
+  };
   const Key key{int32_t(op_a), int32_t(op_b), m, n, k, lda, ldb, ldd, beta != 0.0f,
-                alignment_bytes(a, lda, sizeof(__nv_bfloat16)), alignment_bytes(b, ldb, sizeof(__nv_bfloat16)),
-                alignment_bytes(d, ldd, sizeof(float))};
+                align(a, lda, stride_a, sizeof(__nv_bfloat16)), align(b, ldb, stride_b, sizeof(__nv_bfloat16)),
+                align(d, ldd, stride_d, sizeof(float)), batch, stride_a, stride_b, stride_d};
   Plan& plan = plan_for(key);
   const float alpha = 1.0f;
   if (plan.use_fallback) {
-    MOELAW_CUBLAS_CHECK(cublasGemmEx(fallback_, op_a, op_b, int(m), int(n), int(k), &alpha, a, CUDA_R_16BF, int(lda),
-                                     b, CUDA_R_16BF, int(ldb), &beta, d, CUDA_R_32F, int(ldd), CUBLAS_COMPUTE_32F,
-                                     CUBLAS_GEMM_DEFAULT));
+    if (batch == 1)
+      MOELAW_CUBLAS_CHECK(cublasGemmEx(fallback_, op_a, op_b, int(m), int(n), int(k), &alpha, a, CUDA_R_16BF,
+                                       int(lda), b, CUDA_R_16BF, int(ldb), &beta, d, CUDA_R_32F, int(ldd),
+                                       CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    else
+      MOELAW_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+          fallback_, op_a, op_b, int(m), int(n), int(k), &alpha, a, CUDA_R_16BF, int(lda), stride_a, b, CUDA_R_16BF,
+          int(ldb), stride_b, &beta, d, CUDA_R_32F, int(ldd), stride_d, int(batch), CUBLAS_COMPUTE_32F,
+          CUBLAS_GEMM_DEFAULT));
     return;
   }
   MOELAW_CUBLAS_CHECK(cublasLtMatmul(lt_, plan.desc, &alpha, a, plan.a, b, plan.b, &beta, d, plan.d, d, plan.d,

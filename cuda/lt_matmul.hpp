@@ -31,7 +31,14 @@ class LtMatmul {
   // (accumulate, the seam's backward contract). Runs on the default stream.
   void gemm(cublasOperation_t op_a, cublasOperation_t op_b, int64_t m, int64_t n, int64_t k,
             const __nv_bfloat16* a, int64_t lda, const __nv_bfloat16* b, int64_t ldb, float beta, float* d,
-            int64_t ldd);
+            int64_t ldd) {
+    gemm_batched(op_a, op_b, m, n, k, a, lda, 0, b, ldb, 0, beta, d, ldd, 0, 1);
+  }
+  // `batch` such products in one call, the i-th on a + i·stride_a, b + i·stride_b, d + i·stride_d
+  // (strides in elements; cuBLASLt's strided batch).
+  void gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int64_t m, int64_t n, int64_t k,
+                    const __nv_bfloat16* a, int64_t lda, int64_t stride_a, const __nv_bfloat16* b, int64_t ldb,
+                    int64_t stride_b, float beta, float* d, int64_t ldd, int64_t stride_d, int64_t batch);
 
   static constexpr size_t kWorkspaceBytes = size_t(32) << 20;
 
@@ -44,10 +51,12 @@ class LtMatmul {
     int64_t m, n, k, lda, ldb, ldd;
     bool accumulate;
     uint32_t align_a, align_b, align_d;
+    int64_t batch, stride_a, stride_b, stride_d;
     bool operator==(const Key& o) const {
       return op_a == o.op_a && op_b == o.op_b && m == o.m && n == o.n && k == o.k && lda == o.lda &&
              ldb == o.ldb && ldd == o.ldd && accumulate == o.accumulate && align_a == o.align_a &&
-             align_b == o.align_b && align_d == o.align_d;
+             align_b == o.align_b && align_d == o.align_d && batch == o.batch && stride_a == o.stride_a &&
+             stride_b == o.stride_b && stride_d == o.stride_d;
     }
   };
   struct KeyHash {

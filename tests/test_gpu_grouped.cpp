@@ -1,5 +1,6 @@
 // The grouped matrix products of the seam (the MoE experts') on the CUDA backend against the CPU
-// reference, with empty and odd-sized groups and weights w_stride apart (a gap between them).
+// reference, with empty and odd-sized groups and weights w_stride apart (a gap between them), per
+// group and (bf16) as one strided-batched product over a padded layout.
 // fp32: the per-group cuBLAS loop, 1e-5 + 2e-4·|cpu| as in test_gpu_ops. bf16: per element
 // |gpu − cpu| ≤ 2^-7·Σ|a||b| + 1e-6 against the CPU in fp32, the bound of test_gpu_bf16.cpp
 // (derived there). Skipped where no GPU can be used.
@@ -10,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +27,6 @@ using moelaw::backend::DeviceArray;
 using moelaw::backend::Precision;
 
 namespace {
-
-
 
 using Pair = moelaw::testing::BackendPair;
 using Both = moelaw::testing::Mirrored<float>;
@@ -128,8 +128,10 @@ const std::vector<Problem> kProblems = {
     {{0, 0, 0}, 16, 8, 16 * 8},
 };
 
-void check_all(Precision precision, bool registered) {
+// padded: the bf16 products as one strided-batched product over a padded layout.
+void check_all(Precision precision, bool registered, bool padded = false) {
   Pair pair(precision);
+  if (padded) moelaw::cuda::set_padded_expert_products(*pair.gpu, true);
   uint64_t seed = 700;
   for (const auto& p : kProblems) {
     const int64_t offset = 3;  // inside a larger buffer, at an odd offset
@@ -148,5 +150,16 @@ BOOST_AUTO_TEST_CASE(fp32_against_cpu) { check_all(Precision::fp32, false); }
 BOOST_AUTO_TEST_CASE(bf16_against_cpu_fp32_unregistered_weights) { check_all(Precision::bf16, false); }
 
 BOOST_AUTO_TEST_CASE(bf16_against_cpu_fp32_registered_weights) { check_all(Precision::bf16, true); }
+
+BOOST_AUTO_TEST_CASE(bf16_padded_batched_against_cpu_fp32) {
+  check_all(Precision::bf16, false, true);
+  check_all(Precision::bf16, true, true);
+}
+
+BOOST_AUTO_TEST_CASE(padded_products_are_refused_outside_bf16) {
+  Pair pair(Precision::fp32);
+  BOOST_CHECK_THROW(moelaw::cuda::set_padded_expert_products(*pair.gpu, true), std::invalid_argument);
+  BOOST_CHECK_THROW(moelaw::cuda::set_padded_expert_products(*pair.cpu, true), std::invalid_argument);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

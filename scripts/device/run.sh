@@ -114,7 +114,7 @@ fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
   step gpu_step_bf16 120 bin/gpu_step bf16
   step gpu_attention 60 bin/gpu_attention
-  step gpu_moe_step_bf16 150 bin/gpu_moe_step --bf16 --expert-loop
+  step gpu_moe_step_bf16 180 bin/gpu_moe_step --bf16 --expert-loop
   step gpu_step_fp32 90 bin/gpu_step fp32
   # Last: four torch.compile runs (~40-60 s each); it prints each shape as it ends.
   step pytorch_reference 300 python3 pytorch_reference.py
