@@ -3,7 +3,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "check.hpp"
 #include "kernels.hpp"
@@ -30,7 +29,6 @@ Bf16Matmul::~Bf16Matmul() {
   for (auto* p : scratch_)
     if (p) cudaFree(p);
   if (result_) cudaFree(result_);
-  if (offsets_) cudaFree(offsets_);
 }
 
 __nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) {
@@ -92,7 +90,8 @@ size_t weight_span(int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
 
 void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
                                  int64_t C, int64_t OC, int64_t w_stride) {
-  if (padded_groups_) return padded_forward(out, in, w, rows, groups, C, OC, w_stride);
+  if (padded_groups_ && padded_rows(rows, groups, C, OC, w_stride) > 0)
+    return padded_forward(out, in, w, rows, groups, C, OC, w_stride);
   const int64_t N = total_rows(rows, groups);
   if (N == 0 || OC == 0) return;
   const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
@@ -108,7 +107,8 @@ void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, co
 
 void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
                                   const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
-  if (padded_groups_) return padded_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
+  if (padded_groups_ && padded_rows(rows, groups, C, OC, w_stride) > 0)
+    return padded_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
   const int64_t N = total_rows(rows, groups);
   if ((!din && !dw) || C == 0 || N == 0) return;
   const __nv_bfloat16* dout16 = converted(dout, size_t(N * OC), kOutputGrad);
@@ -129,22 +129,29 @@ void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, cons
   }
 }
 
-const int64_t* Bf16Matmul::group_offsets(const int64_t* rows, int64_t groups) {
-  std::vector<int64_t> first(size_t(groups) + 1, 0);
-  for (int64_t g = 0; g < groups; ++g) first[size_t(g) + 1] = first[size_t(g)] + rows[g];
-  int64_t* device = grown(offsets_, offsets_count_, first.size());
-  // Synchronous, on the default stream: the kernels that read the previous offsets are done.
-  MOELAW_CUDA_CHECK(cudaMemcpy(device, first.data(), first.size() * sizeof(int64_t), cudaMemcpyHostToDevice));
-  return device;
+namespace {
+kernels::GroupOffsets offsets_of(const int64_t* rows, int64_t groups) {
+  kernels::GroupOffsets o{};
+  for (int64_t g = 0; g < groups; ++g) o.first[g + 1] = o.first[g] + rows[g];
+  return o;
+}
+}  // namespace
+
+int64_t Bf16Matmul::padded_rows(const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
+  if (groups < 1 || groups > kernels::kMaxPaddedGroups || w_stride < OC * C) return 0;
+  const int64_t largest = *std::max_element(rows, rows + groups), N = total_rows(rows, groups);
+  // Multiples of 16 rows: 16-byte aligned strides for any C, and fewer distinct plans.
+  const int64_t R = (largest + 15) / 16 * 16;
+  return N > 0 && groups * R <= 2 * N + 16 * groups ? R : 0;
 }
 
 // The per-group products above as one strided-batched product each: group g's rows sit at g·R of
 // the padded operands, its weights at w + g·w_stride.
 void Bf16Matmul::padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
                                 int64_t C, int64_t OC, int64_t w_stride) {
-  const int64_t R = groups > 0 ? *std::max_element(rows, rows + groups) : 0;
-  if (R == 0 || OC == 0) return;
-  const int64_t* first = group_offsets(rows, groups);
+  const int64_t R = padded_rows(rows, groups, C, OC, w_stride);
+  if (OC == 0) return;
+  const kernels::GroupOffsets first = offsets_of(rows, groups);
   const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
   __nv_bfloat16* in16 = scratch(kInput, size_t(groups * R * C));
   kernels::to_bf16_padded(in16, in, first, groups, R, C);
@@ -156,9 +163,9 @@ void Bf16Matmul::padded_forward(float* out, const float* in, const float* w, con
 
 void Bf16Matmul::padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
                                  const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
-  const int64_t R = groups > 0 ? *std::max_element(rows, rows + groups) : 0;
-  if ((!din && !dw) || C == 0 || R == 0) return;
-  const int64_t* first = group_offsets(rows, groups);
+  const int64_t R = padded_rows(rows, groups, C, OC, w_stride);
+  if ((!din && !dw) || C == 0) return;
+  const kernels::GroupOffsets first = offsets_of(rows, groups);
   __nv_bfloat16* dout16 = scratch(kOutputGrad, size_t(groups * R * OC));
   kernels::to_bf16_padded(dout16, dout, first, groups, R, OC);
   if (din) {

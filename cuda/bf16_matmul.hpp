@@ -44,8 +44,10 @@ class Bf16Matmul {
 
   // How grouped products run: one cuBLASLt product per group (default), or all groups as one
   // strided-batched product over a padded layout (each group's rows copied to a block of as many
-  // rows as the largest group has, zero past its own; results copied back). Issue 9 asks which
-  // is faster; bench/gpu_moe_step measures both.
+  // rows as the largest group has, rounded up to 16, zero past its own; results copied back).
+  // Issue 9 asks which is faster; bench/gpu_moe_step measures both. Padded falls back to per
+  // group where it does not fit: over kernels::kMaxPaddedGroups groups, overlapping weights, or
+  // padding that would more than double the rows (a routing collapse onto a few experts).
   void set_padded_groups(bool padded) { padded_groups_ = padded; }
 
  private:
@@ -54,8 +56,8 @@ class Bf16Matmul {
   const __nv_bfloat16* converted(const float* x, size_t count, Slot slot);
   __nv_bfloat16* scratch(Slot slot, size_t count);
   float* result_scratch(size_t count);
-  // The groups' first rows (groups + 1 prefix sums of rows) in device memory.
-  const int64_t* group_offsets(const int64_t* rows, int64_t groups);
+  // The rows of the padded layout per group, or 0 where the padded products do not fit.
+  static int64_t padded_rows(const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
   void padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
                       int64_t OC, int64_t w_stride);
   void padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w, const int64_t* rows,
@@ -70,8 +72,6 @@ class Bf16Matmul {
   bool padded_groups_ = false;
   float* result_ = nullptr;  // padded fp32 results of the batched products
   size_t result_count_ = 0;
-  int64_t* offsets_ = nullptr;
-  size_t offsets_count_ = 0;
 };
 
 }  // namespace moelaw::cuda

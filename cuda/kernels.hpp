@@ -44,11 +44,17 @@ void causal_softmax_backward(float* dprobs_to_dscores, const float* probs, int64
 void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n);
 // Groups of rows between the packed layout (group g: rows first[g] .. first[g+1]−1 of a [·, C]
 // buffer, one group after the other) and a padded one ([groups, R, C], group g's rows at g·R,
-// R ≥ every group's rows). `first`: groups + 1 offsets in device memory.
+// R ≥ every group's rows). The offsets travel as a kernel argument (no copy to the device, no
+// synchronisation), hence at most kMaxPaddedGroups groups.
+constexpr int64_t kMaxPaddedGroups = 256;
+struct GroupOffsets {
+  int64_t first[kMaxPaddedGroups + 1];
+};
 // to_bf16_padded: packed fp32 → padded bf16, zero past each group's rows.
-void to_bf16_padded(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C);
+void to_bf16_padded(__nv_bfloat16* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R,
+                    int64_t C);
 // from_padded: padded fp32 → packed fp32, each group's rows only; dst = or += src.
-void from_padded(float* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C,
+void from_padded(float* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R, int64_t C,
                  bool accumulate);
 
 // Σ f(x) in double, deterministic (fixed blocks, partial sums added in order on the host).

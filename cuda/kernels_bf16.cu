@@ -50,8 +50,9 @@ __device__ PaddedIndex padded_index(int64_t i, int64_t R, int64_t C) {
   return {row / R, row % R, i % C};
 }
 
-__global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t n,
+__global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const float* src, const GroupOffsets offsets, int64_t n,
                                       int64_t R, int64_t C) {
+  const int64_t* first = offsets.first;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) {
     const PaddedIndex p = padded_index(i, R, C);
@@ -60,8 +61,9 @@ __global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const float* src, cons
   }
 }
 
-__global__ void from_padded_kernel(float* dst, const float* src, const int64_t* first, int64_t n, int64_t R,
+__global__ void from_padded_kernel(float* dst, const float* src, const GroupOffsets offsets, int64_t n, int64_t R,
                                    int64_t C, bool accumulate) {
+  const int64_t* first = offsets.first;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) {
     const PaddedIndex p = padded_index(i, R, C);
@@ -89,19 +91,19 @@ void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n) {
   MOELAW_CUDA_LAUNCHED();
 }
 
-void to_bf16_padded(__nv_bfloat16* dst, const float* src, const int64_t* first, int64_t groups, int64_t R,
+void to_bf16_padded(__nv_bfloat16* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R,
                     int64_t C) {
   const int64_t n = groups * R * C;
   if (n <= 0) return;
-  to_bf16_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, first, n, R, C);
+  to_bf16_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, offsets, n, R, C);
   MOELAW_CUDA_LAUNCHED();
 }
 
-void from_padded(float* dst, const float* src, const int64_t* first, int64_t groups, int64_t R, int64_t C,
+void from_padded(float* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R, int64_t C,
                  bool accumulate) {
   const int64_t n = groups * R * C;
   if (n <= 0) return;
-  from_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, first, n, R, C, accumulate);
+  from_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, offsets, n, R, C, accumulate);
   MOELAW_CUDA_LAUNCHED();
 }
 

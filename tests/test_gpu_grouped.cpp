@@ -126,6 +126,7 @@ const std::vector<Problem> kProblems = {
     {{37, 0, 64, 9}, 40, 96, 40 * 96},
     {{128, 96, 0, 160}, 128, 384, 128 * 384},
     {{0, 0, 0}, 16, 8, 16 * 8},
+    {{5}, 24, 16, 24 * 16},  // one group: a batch of one
 };
 
 // padded: the bf16 products as one strided-batched product over a padded layout.
