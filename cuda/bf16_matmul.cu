@@ -9,33 +9,9 @@
 
 namespace moelaw::cuda {
 
-namespace {
-// A device buffer of at least `count` elements, grown by free-then-allocate (cudaFree waits for the
-// work that used the old one) and kept.
-template <typename T>
-T* grown(T*& buffer, size_t& capacity, size_t count) {
-  if (count > capacity) {
-    if (buffer) MOELAW_CUDA_CHECK(cudaFree(buffer));
-    buffer = nullptr;
-    capacity = 0;
-    MOELAW_CUDA_CHECK(cudaMalloc(&buffer, count * sizeof(T)));
-    capacity = count;
-  }
-  return buffer;
-}
-}  // namespace
+__nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) { return scratch_[slot].get<__nv_bfloat16>(count); }
 
-Bf16Matmul::~Bf16Matmul() {
-  for (auto* p : scratch_)
-    if (p) cudaFree(p);
-  if (result_) cudaFree(result_);
-}
-
-__nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) {
-  return grown(scratch_[slot], scratch_count_[slot], count);
-}
-
-float* Bf16Matmul::result_scratch(size_t count) { return grown(result_, result_count_, count); }
+float* Bf16Matmul::result_scratch(size_t count) { return result_.get<float>(count); }
 
 const __nv_bfloat16* Bf16Matmul::converted(const float* x, size_t count, Slot slot) {
   __nv_bfloat16* dst = scratch(slot, count);

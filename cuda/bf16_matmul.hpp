@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "bf16_weight_copy.hpp"
+#include "device_scratch.hpp"
 #include "lt_matmul.hpp"
 
 namespace moelaw::cuda {
@@ -22,7 +23,6 @@ namespace moelaw::cuda {
 class Bf16Matmul {
  public:
   Bf16Matmul() = default;
-  ~Bf16Matmul();
   Bf16Matmul(const Bf16Matmul&) = delete;
   Bf16Matmul& operator=(const Bf16Matmul&) = delete;
 
@@ -67,11 +67,9 @@ class Bf16Matmul {
   Bf16WeightCopy weights_;
   // Conversion scratch, one buffer per operand role, grown on demand and kept. All work is on the
   // default stream, so a buffer is reused only after the product that read it.
-  __nv_bfloat16* scratch_[kSlots] = {};
-  size_t scratch_count_[kSlots] = {};
+  DeviceScratch scratch_[kSlots];
+  DeviceScratch result_;  // padded fp32 results of the batched products
   bool padded_groups_ = false;
-  float* result_ = nullptr;  // padded fp32 results of the batched products
-  size_t result_count_ = 0;
 };
 
 }  // namespace moelaw::cuda
