@@ -52,6 +52,8 @@ class ParameterTable {
   int64_t replicated_total() const { return replicated_total_; }
   // The whole model's values, as a checkpoint holds them (== total() unless experts are sharded).
   int64_t full_total() const { return full_total_; }
+  // This rank holds only some of the experts (expert parallelism): full_total() > total().
+  bool experts_split() const { return total_ != full_total_; }
   // Throws std::out_of_range naming the tensor when it does not exist.
   const TensorInfo& at(const std::string& name) const;
   bool contains(const std::string& name) const;

@@ -31,7 +31,7 @@ void check_compatible(const config::RunConfig& ours, const checkpoint::Checkpoin
 
 void write_tensors(const model::ParameterTable& table, const OptimizerValues& mine, parallel::Communicator* experts,
                    checkpoint::CheckpointWriter* out) {
-  const bool split = table.total() != table.full_total();
+  const bool split = table.experts_split();
   if (split && !(experts && experts->size() > 1))
     throw std::logic_error("write_tensors: a sharded parameter table needs the group that shards it");
   std::exception_ptr failed;

@@ -114,7 +114,7 @@ class Trainer {
       RunDir::write_file_atomically(run_.config_path(), cfg_.resolved_toml);
       const auto& table = model_->table();
       std::string held;
-      if (table.total() != table.full_total())
+      if (table.experts_split())
         held = " (" + std::to_string(table.total()) + " on each rank: experts split over " +
                std::to_string(expert_group_->size()) + " ranks)";
       std::printf("run %s: %lld parameters%s (%lld active non-embedding), peak LR %.6g, %lld tokens, %d rank%s\n",
@@ -433,7 +433,7 @@ class Trainer {
     // Rank 0 writes, tensor by tensor; the other ranks of its expert group hand it their experts'
     // rows of each sharded tensor as it comes.
     const auto& table = model_->table();
-    const bool sharded = table.total() != table.full_total();
+    const bool sharded = table.experts_split();
     const bool writer = world_.rank() == 0;
     if (!writer && !(sharded && world_.rank() < expert_group_->size())) {
       world_.barrier();
