@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -60,6 +62,36 @@ double solve(const ceres::GradientProblem& problem, const ceres::GradientProblem
     return std::numeric_limits<double>::quiet_NaN();
   return summary.final_cost;
 }
+
+// Prints "fit LAW: D of T starts, best objective F, S s" at most every `seconds`, from whichever
+// thread finishes a start when it is time (one at a time; the others do not wait).
+class Progress {
+ public:
+  Progress(const std::string& law, size_t total, double seconds)
+      : law_(law), total_(total), seconds_(seconds), begin_(std::chrono::steady_clock::now()), last_(begin_) {}
+  void start_done(double f) {
+    size_t done = ++done_;
+    for (double b = best_.load(); std::isfinite(f) && f < b && !best_.compare_exchange_weak(b, f);) {
+    }
+    if (seconds_ <= 0) return;
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    auto now = std::chrono::steady_clock::now();
+    if (!lock || std::chrono::duration<double>(now - last_).count() < seconds_) return;
+    last_ = now;
+    std::fprintf(stderr, "fit %s: %zu of %zu starts, best objective %.10g, %.0f s\n", law_.c_str(), done, total_,
+                 best_.load(), std::chrono::duration<double>(now - begin_).count());
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string law_;
+  size_t total_;
+  double seconds_;
+  std::chrono::steady_clock::time_point begin_, last_;
+  std::atomic<size_t> done_{0};
+  std::atomic<double> best_{std::numeric_limits<double>::infinity()};
+  std::mutex mutex_;
+};
 
 }  // namespace
 
@@ -125,6 +157,7 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
   const auto opt = solver_options(options);
   std::atomic<size_t> next{0};
   std::vector<Best> best(threads);
+  Progress progress(law.name(), total, options.progress_seconds);
   // Starts are handed out one at a time: their cost varies by orders of magnitude.
   auto work = [&](unsigned t) {
     ceres::GradientProblem problem(law.objective(samples, options.huber_delta).release());
@@ -133,6 +166,7 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
       double f = solve(problem, opt, x);
       if (std::isnan(f)) ++best[t].failed;
       else best[t].offer(f, i, x);
+      progress.start_done(f);
     }
   };
   std::vector<std::thread> pool;

@@ -32,6 +32,7 @@ struct FitOptions {
   unsigned threads = 0;        // 0: all cores
   int max_iterations = 1000;   // per start
   double tolerance = 1e-8;     // Ceres's function and parameter tolerances
+  double progress_seconds = 0; // > 0: a line on stderr about this often (starts done, best so far)
 };
 
 struct FitResult {

@@ -174,16 +174,7 @@ const LawSpec& law_spec(const std::string& name) {
 }
 
 double cell_number(const RunsTable& t, size_t row, const std::string& column, bool positive) {
-  int c = t.column_index(column);
-  if (c < 0) throw UsageError(t.source + ": missing column '" + column + "'");
-  const std::string& cell = t.rows[row][c];
-  std::string where = located(t.source, t.lines[row], "row " + std::to_string(row + 1) + ", column '" + column + "': ");
-  char* end = nullptr;
-  double x = std::strtod(cell.c_str(), &end);
-  if (cell.empty() || *end != '\0') throw UsageError(where + "not a number: '" + cell + "'");
-  if (!std::isfinite(x)) throw UsageError(where + "not finite: '" + cell + "'");
-  if (positive && x <= 0) throw UsageError(where + "must be positive, got " + cell);
-  return x;
+  return t.number(row, column, positive);
 }
 
 double row_sparsity(const RunsTable& t, size_t row) {

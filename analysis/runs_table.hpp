@@ -16,6 +16,8 @@ struct RunsTable {
   // The numeric column, every value checked finite and (if positive_only) > 0; a missing column or
   // a bad cell is a UsageError naming the file, row line and column.
   std::vector<double> numbers(const std::string& column, bool positive_only = true) const;
+  // One cell of it (row counts from 0), checked the same way: a plain decimal number, finite.
+  double number(size_t row, const std::string& column, bool positive_only = true) const;
 };
 
 RunsTable read_runs_csv(const std::string& path);

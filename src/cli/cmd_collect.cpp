@@ -79,10 +79,14 @@ int cmd_collect(const Argv& argv) {
       std::ifstream in(run.summary_path());
       s = nlohmann::json::parse(in);
     } catch (const std::exception& e) {
-      incomplete.push_back(d + ": unreadable summary.json (" + e.what() + ")");
+      incomplete.push_back(run.summary_path() + ": unreadable, skipped (" + e.what() + ")");
       continue;
     }
-    if (!s.is_object() || !s.value("complete", false)) {
+    if (!s.is_object() || !s.contains("complete") || !s["complete"].is_boolean()) {
+      incomplete.push_back(run.summary_path() + ": malformed, skipped (not an object with a true/false \"complete\")");
+      continue;
+    }
+    if (!s["complete"].get<bool>()) {
       incomplete.push_back(d + ": summary.json does not say complete");
       continue;
     }

@@ -17,6 +17,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
+#include "common/output_dir.hpp"
 
 namespace moelaw::cli {
 
@@ -65,7 +66,7 @@ int fit_lr(const Args& args, const RunsTable& table) {
   r.n_train = f.sweeps.size();
   std::vector<std::string> notes;
   if (auto out = args.value("--out")) {
-    std::filesystem::create_directories(*out);
+    create_output_directory(*out, "--out directory");
     write_text_file(*out + "/coefficients.json", lr_json(f).dump(1) + "\n");
     write_text_file(*out + "/coefficients.toml", to_toml(r));
     write_text_file(*out + "/table.md", markdown_table({r}));
@@ -167,7 +168,7 @@ int cmd_fit(const Argv& argv) {
 
   std::vector<std::string> notes;
   if (auto out = args.value("--out")) {
-    std::filesystem::create_directories(*out);
+    create_output_directory(*out, "--out directory");
     for (size_t i = 0; i < reports.size(); ++i) {
       std::string stem = *out + "/coefficients" + (by.empty() ? "" : "-" + reports[i].group);
       write_text_file(stem + ".json", to_json(reports[i]).dump(1) + "\n");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
+#include "checkpoint/checkpoint_file.hpp"
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
 #include "train/metrics_log.hpp"
@@ -27,7 +28,12 @@ int cmd_runinfo(const Argv& argv) {
   train::RunDir run(args.positionals()[0]);
   if (!std::filesystem::exists(run.metrics_path()))
     throw UsageError(run.path() + ": not a run directory (no metrics.h5)");
-  auto log = train::MetricsLog::load(run.metrics_path());
+  train::MetricsLog log;
+  try {
+    log = train::MetricsLog::load(run.metrics_path());
+  } catch (const checkpoint::CorruptCheckpoint& e) {
+    throw UsageError(std::string(e.what()) + " (runinfo reads the run's metrics.h5)");
+  }
   int64_t steps = log.steps.empty() ? 0 : log.steps.back().step;
   int64_t tokens = log.steps.empty() ? 0 : log.steps.back().tokens;
   nlohmann::json final_eval = log.evals.empty() ? nlohmann::json(nullptr) : nlohmann::json(log.evals.back().loss);

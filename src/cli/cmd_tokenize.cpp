@@ -9,6 +9,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
+#include "common/output_dir.hpp"
 #include "data/document_reader.hpp"
 #include "data/shard_format.hpp"
 #include "launcher/experiment.hpp"
@@ -85,7 +86,7 @@ int cmd_tokenize(const Argv& argv) {
 
   auto tok = tokenizer::Gpt2Tokenizer::load(tokenizer::Gpt2Tokenizer::resolve_dir(args.value("--tokenizer")));
   data::DocumentReader reader(args.positionals());
-  std::filesystem::create_directories(*out);
+  create_output_directory(*out, "--out directory");
   ShardSink sink(*out, *name, shard_tokens);
 
   const auto start = std::chrono::steady_clock::now();

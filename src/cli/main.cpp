@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
+#include "train/stop_request.hpp"
 
 namespace {
 
@@ -43,6 +44,17 @@ int gpu_count(std::string* reason) {
 #include "nccl_exchange.hpp"
 #include "parallel/exchange_factory.hpp"
 #endif
+
+namespace {
+// First thing: a preemption signal that comes while `train` starts (while the shared libraries
+// initialise, before MPI is up or the data is open) must leave it to checkpoint and exit 75, not
+// kill it. glibc runs .preinit_array entries before any library's constructor, with main's
+// arguments; the 60-odd libraries' constructors take most of the first 0.1 s.
+void install_train_handlers_early(int argc, char** argv, char**) {
+  if (argc >= 2 && std::string_view(argv[1]) == "train") moelaw::train::install_stop_handlers();
+}
+__attribute__((section(".preinit_array"), used)) void (*const kPreinit)(int, char**, char**) = install_train_handlers_early;
+}  // namespace
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);

@@ -7,6 +7,9 @@ namespace moelaw::config {
 namespace {
 using S = std::string;
 std::vector<int64_t> ints(std::initializer_list<int64_t> v) { return v; }
+// 10^15 tokens, a hundred times the largest published runs: token counts times 6 N and the
+// schedule's arithmetic stay far from int64 and double overflow (near 2^63 they wrap).
+constexpr double kMaxTokens = 1e15;
 }  // namespace
 
 const Schema& run_schema() {
@@ -29,13 +32,13 @@ const Schema& run_schema() {
       {"data.train", Type::StringList, Value{std::vector<S>{}}, {}, {}, {}, "training shard globs"},
       {"data.val", Type::StringList, Value{std::vector<S>{}}, {}, {}, {}, "validation shard globs"},
       // train: schedule and optimizer.
-      {"train.tokens", Type::Integer, std::nullopt, 1, {}, {}, "training tokens D"},
+      {"train.tokens", Type::Integer, std::nullopt, 1, kMaxTokens, {}, "training tokens D"},
       {"train.lr", Type::RealOrAuto, Value{S("auto")}, 0, 10, {}, "peak LR, or \"auto\" (LR law)"},
       {"train.seed", Type::Integer, Value{int64_t{1234}}, 0, {}, {}, "random seed"},
-      {"train.warmup_tokens", Type::Integer, Value{int64_t{130'000'000}}, 0, {}, {}, "linear warm-up"},
+      {"train.warmup_tokens", Type::Integer, Value{int64_t{130'000'000}}, 0, kMaxTokens, {}, "linear warm-up"},
       {"train.decay_fraction", Type::Real, Value{0.2}, 0, 1, {}, "final fraction with linear decay to 0 (0: constant-LR trunk)"},
-      {"train.batch_ramp_tokens", Type::IntegerList, Value{ints({0, 500'000'000, 1'000'000'000})}, 0, {}, {}, "ramp points"},
-      {"train.batch_ramp_sizes", Type::IntegerList, Value{ints({65536, 131072, 262144})}, 1, {}, {}, "tokens per step"},
+      {"train.batch_ramp_tokens", Type::IntegerList, Value{ints({0, 500'000'000, 1'000'000'000})}, 0, kMaxTokens, {}, "ramp points"},
+      {"train.batch_ramp_sizes", Type::IntegerList, Value{ints({65536, 131072, 262144})}, 1, kMaxTokens, {}, "tokens per step"},
       {"train.micro_batch", Type::Integer, Value{int64_t{0}}, 0, {}, {}, "sequences per micro-step and rank"},
       {"train.weight_decay", Type::Real, Value{0.1}, 0, 10, {}, "AdamW decoupled weight decay"},
       {"train.beta1", Type::Real, Value{0.9}, 0, 0.999999, {}, "AdamW beta1"},
@@ -45,13 +48,13 @@ const Schema& run_schema() {
       {"train.backend", Type::String, Value{S("auto")}, {}, {}, {"cpu", "cuda", "auto"}, "compute backend"},
       {"train.precision", Type::String, Value{S("auto")}, {}, {}, {"fp32", "bf16", "auto"}, "number format: auto = bf16 on the GPU, fp32 on the CPU"},
       {"train.eval_interval_steps", Type::Integer, Value{int64_t{100}}, 0, {}, {}, "0 = only at the end"},
-      {"train.eval_tokens", Type::Integer, Value{int64_t{1'048'576}}, 0, {}, {}, "held-out tokens per evaluation"},
+      {"train.eval_tokens", Type::Integer, Value{int64_t{1'048'576}}, 0, kMaxTokens, {}, "held-out tokens per evaluation"},
       {"train.log_interval_steps", Type::Integer, Value{int64_t{10}}, 1, {}, {}, "progress line interval"},
       // checkpoint: interval, retention, pinned milestones.
       {"checkpoint.interval_steps", Type::Integer, Value{int64_t{0}}, 0, {}, {}, "0 = off"},
-      {"checkpoint.interval_tokens", Type::Integer, Value{int64_t{0}}, 0, {}, {}, "0 = off"},
+      {"checkpoint.interval_tokens", Type::Integer, Value{int64_t{0}}, 0, kMaxTokens, {}, "0 = off"},
       {"checkpoint.keep_last", Type::Integer, Value{int64_t{2}}, 1, {}, {}, "checkpoints kept besides pins"},
-      {"checkpoint.pin_tokens", Type::IntegerList, Value{std::vector<int64_t>{}}, 1, {}, {}, "milestones kept"},
+      {"checkpoint.pin_tokens", Type::IntegerList, Value{std::vector<int64_t>{}}, 1, kMaxTokens, {}, "milestones kept"},
       // parallel layout.
       {"parallel.expert", Type::Integer, Value{int64_t{1}}, 1, 4096, {}, "ranks per expert-parallel group"},
       {"parallel.transport", Type::String, Value{S("auto")}, {}, {}, {"auto", "mpi", "nccl"},

@@ -38,8 +38,8 @@ int64_t permute_index(int64_t i, int64_t n, uint64_t key) {
 }
 
 SequenceStream::SequenceStream(const std::vector<std::string>& shard_paths, int64_t seq_len, uint64_t seed,
-                               bool shuffle)
-    : seq_len_(seq_len), seed_(seed), shuffle_(shuffle) {
+                               bool shuffle, int64_t vocab_size)
+    : seq_len_(seq_len), vocab_size_(vocab_size), seed_(seed), shuffle_(shuffle) {
   for (const auto& p : shard_paths) {
     shards_.emplace_back(p);
     starts_.push_back(total_);
@@ -61,12 +61,17 @@ int64_t SequenceStream::window_of(int64_t g) const {
 void SequenceStream::copy_tokens(int64_t position, int64_t count, int32_t* out) const {
   // Find the shard holding `position`, then copy across shard boundaries as needed.
   size_t s = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), position) - starts_.begin()) - 1;
+  std::vector<uint16_t> buffer;
   while (count > 0) {
     const Shard& shard = shards_[s];
     int64_t offset = position - starts_[s];
     int64_t n = std::min(count, shard.size() - offset);
-    const uint16_t* src = shard.tokens() + offset;
-    for (int64_t i = 0; i < n; ++i) out[i] = src[i];
+    buffer.resize(static_cast<size_t>(n));
+    shard.read(offset, n, buffer.data());
+    for (int64_t i = 0; i < n; ++i) {
+      if (buffer[i] >= vocab_size_) throw_token_id_error(shard.path(), buffer[i], offset + i, vocab_size_);
+      out[i] = buffer[i];
+    }
     out += n;
     count -= n;
     position += n;

@@ -18,8 +18,10 @@ namespace moelaw::data {
 
 class SequenceStream {
  public:
-  // shuffle = false reads windows in order (evaluation sets).
-  SequenceStream(const std::vector<std::string>& shard_paths, int64_t seq_len, uint64_t seed, bool shuffle);
+  // shuffle = false reads windows in order (evaluation sets). A token id >= vocab_size met while
+  // reading is a UsageError naming the shard and the token's offset in it.
+  SequenceStream(const std::vector<std::string>& shard_paths, int64_t seq_len, uint64_t seed, bool shuffle,
+                 int64_t vocab_size = 65536);
 
   int64_t seq_len() const { return seq_len_; }
   int64_t windows() const { return windows_; }   // sequences per epoch
@@ -35,7 +37,7 @@ class SequenceStream {
 
   std::vector<Shard> shards_;
   std::vector<int64_t> starts_;  // position of each shard's first token in the concatenation
-  int64_t seq_len_, windows_, total_ = 0;
+  int64_t seq_len_, windows_, total_ = 0, vocab_size_;
   uint64_t seed_;
   bool shuffle_;
 };

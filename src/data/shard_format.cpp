@@ -31,21 +31,31 @@ void write_shard(const std::string& path, const std::vector<uint16_t>& tokens) {
 }
 
 Shard::Shard(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw UsageError(path + ": cannot open shard: " + std::strerror(errno));
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw UsageError(path + ": cannot open shard: " + std::strerror(errno));
   struct stat st {};
-  ::fstat(fd, &st);
+  if (::fstat(fd_, &st) != 0) {
+    int err = errno;
+    ::close(fd_);
+    throw UsageError(path + ": cannot stat shard: " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw UsageError(path + (S_ISDIR(st.st_mode) ? ": is a directory, not a token shard (give the .bin files, e.g. DIR/*.bin)"
+                                                 : ": not a regular file, not a token shard"));
+  }
   size_t bytes = static_cast<size_t>(st.st_size);
   if (bytes < kShardHeaderBytes) {
-    ::close(fd);
+    ::close(fd_);
     throw UsageError(path + ": not a token shard: " + std::to_string(bytes) +
                      " bytes, shorter than the 1024-byte header");
   }
-  map_ = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
+  map_ = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd_, 0);
   if (map_ == MAP_FAILED) {
+    int err = errno;
     map_ = nullptr;
-    throw std::runtime_error(path + ": mmap failed: " + std::strerror(errno));
+    ::close(fd_);
+    throw std::runtime_error(path + ": mmap failed: " + std::strerror(err));
   }
   map_bytes_ = bytes;
   header_ = static_cast<const int32_t*>(map_);
@@ -66,12 +76,49 @@ Shard::Shard(const std::string& path) : path_(path) {
 
 Shard::~Shard() {
   if (map_) ::munmap(map_, map_bytes_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Shard::Shard(Shard&& o) noexcept
-    : path_(std::move(o.path_)), map_(o.map_), map_bytes_(o.map_bytes_), header_(o.header_),
+    : path_(std::move(o.path_)), fd_(o.fd_), map_(o.map_), map_bytes_(o.map_bytes_), header_(o.header_),
       tokens_(o.tokens_), count_(o.count_) {
   o.map_ = nullptr;
+  o.fd_ = -1;
+}
+
+void Shard::read(int64_t first, int64_t count, uint16_t* out) const {
+  if (first < 0 || count < 0 || first + count > count_)
+    throw std::out_of_range(path_ + ": tokens [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                            ") outside the shard's " + std::to_string(count_));
+  char* dst = reinterpret_cast<char*>(out);
+  size_t want = static_cast<size_t>(count) * sizeof(uint16_t);
+  off_t at = static_cast<off_t>(kShardHeaderBytes + static_cast<size_t>(first) * sizeof(uint16_t));
+  while (want > 0) {
+    ssize_t got = ::pread(fd_, dst, want, at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw std::runtime_error(path_ + ": read failed: " + std::strerror(errno));
+    if (got == 0) {
+      struct stat st {};
+      ::fstat(fd_, &st);
+      throw std::runtime_error(path_ + ": shard changed while in use: it now has " + std::to_string(st.st_size) +
+                               " bytes, " + std::to_string(map_bytes_) + " when it was opened (truncated or rewritten?)");
+    }
+    dst += got;
+    at += got;
+    want -= static_cast<size_t>(got);
+  }
+}
+
+void throw_token_id_error(const std::string& path, uint16_t id, int64_t offset, int64_t vocab_size) {
+  throw UsageError(path + ": token id " + std::to_string(id) + " at token " + std::to_string(offset) + " (byte " +
+                   std::to_string(kShardHeaderBytes + 2 * static_cast<size_t>(offset)) +
+                   ") is outside the vocabulary of " + std::to_string(vocab_size));
+}
+
+void check_token_ids(const Shard& shard, int64_t vocab_size) {
+  const uint16_t* t = shard.tokens();
+  for (int64_t i = 0; i < shard.size(); ++i)
+    if (t[i] >= vocab_size) throw_token_id_error(shard.path(), t[i], i, vocab_size);
 }
 
 std::vector<std::string> expand_shard_globs(const std::vector<std::string>& globs, const std::string& what) {

@@ -1,6 +1,8 @@
 #include "train/run_dir.hpp"
 
 #include "common/atomic_file.hpp"
+#include "common/errors.hpp"
+#include "common/output_dir.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,7 +26,10 @@ std::string RunDir::checkpoint_path(int64_t step) const {
   return checkpoint_dir() + name;
 }
 
-void RunDir::create() const { fs::create_directories(checkpoint_dir()); }
+void RunDir::create() const {
+  create_output_directory(path_, "run directory (--out)");
+  create_output_directory(checkpoint_dir(), "checkpoint directory");
+}
 
 int64_t checkpoint_step(const std::string& path) {
   std::string name = fs::path(path).filename().string();
@@ -53,7 +58,7 @@ nlohmann::json RunDir::summary() const {
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(summary_path() + ": unreadable summary: " + e.what());
+    throw UsageError(summary_path() + ": unreadable summary (not JSON: " + e.what() + "); move it aside to rerun");
   }
 }
 

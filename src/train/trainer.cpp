@@ -183,8 +183,8 @@ class Trainer {
     auto train_files = data::expand_shard_globs(cfg_.data.train, "data.train");
     auto val_files = data::expand_shard_globs(cfg_.data.val, "data.val");
     train_ = std::make_unique<data::SequenceStream>(train_files, cfg_.model.seq_len,
-                                                    static_cast<uint64_t>(cfg_.train.seed), true);
-    val_ = std::make_unique<data::SequenceStream>(val_files, cfg_.model.seq_len, 0, false);
+                                                    static_cast<uint64_t>(cfg_.train.seed), true, cfg_.model.vocab_size);
+    val_ = std::make_unique<data::SequenceStream>(val_files, cfg_.model.seq_len, 0, false, cfg_.model.vocab_size);
     eval_sequences_ = std::clamp<int64_t>(cfg_.train.eval_tokens / cfg_.model.seq_len, 1, val_->windows());
     if (cfg_.model.experts > 1) {  // evenly split over the ranks (see the constructor)
       eval_sequences_ -= eval_sequences_ % world_.size();
