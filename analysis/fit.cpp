@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cmath>
 #include <limits>
@@ -63,34 +64,47 @@ double solve(const ceres::GradientProblem& problem, const ceres::GradientProblem
   return summary.final_cost;
 }
 
-// Prints "fit LAW: D of T starts, best objective F, S s" at most every `seconds`, from whichever
-// thread finishes a start when it is time (one at a time; the others do not wait).
+// While the starts run, a thread of its own prints "fit LAW: D of T starts, best objective F,
+// S s" every `seconds` on stderr: one start on 10^5 runs can take minutes, so the line must not
+// wait for starts to finish.
 class Progress {
  public:
-  Progress(const std::string& law, size_t total, double seconds)
-      : law_(law), total_(total), seconds_(seconds), begin_(std::chrono::steady_clock::now()), last_(begin_) {}
+  Progress(const std::string& law, size_t total, double seconds) : law_(law), total_(total) {
+    if (seconds > 0) reporter_ = std::thread([this, seconds] { report_every(seconds); });
+  }
+  ~Progress() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    wake_.notify_all();
+    if (reporter_.joinable()) reporter_.join();
+  }
   void start_done(double f) {
-    size_t done = ++done_;
+    ++done_;
     for (double b = best_.load(); std::isfinite(f) && f < b && !best_.compare_exchange_weak(b, f);) {
     }
-    if (seconds_ <= 0) return;
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    auto now = std::chrono::steady_clock::now();
-    if (!lock || std::chrono::duration<double>(now - last_).count() < seconds_) return;
-    last_ = now;
-    std::fprintf(stderr, "fit %s: %zu of %zu starts, best objective %.10g, %.0f s\n", law_.c_str(), done, total_,
-                 best_.load(), std::chrono::duration<double>(now - begin_).count());
-    std::fflush(stderr);
   }
 
  private:
+  void report_every(double seconds) {
+    const auto begin = std::chrono::steady_clock::now();
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return finished_; })) {
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+      std::fprintf(stderr, "fit %s: %zu of %zu starts, best objective %.10g, %.0f s\n", law_.c_str(), done_.load(),
+                   total_, best_.load(), elapsed);
+      std::fflush(stderr);
+    }
+  }
   std::string law_;
   size_t total_;
-  double seconds_;
-  std::chrono::steady_clock::time_point begin_, last_;
   std::atomic<size_t> done_{0};
   std::atomic<double> best_{std::numeric_limits<double>::infinity()};
   std::mutex mutex_;
+  std::condition_variable wake_;
+  bool finished_ = false;
+  std::thread reporter_;
 };
 
 }  // namespace

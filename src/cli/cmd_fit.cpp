@@ -116,6 +116,7 @@ int cmd_fit(const Argv& argv) {
     for (auto& row : table.rows) row[static_cast<size_t>(to)] = row[static_cast<size_t>(from)];
   }
   FitOptions options;
+  options.progress_seconds = 5;  // a large table takes minutes: say how far it is
   options.huber_delta = args.real("--huber-delta").value_or(law.default_huber_delta());
   if (!(options.huber_delta > 0)) args.fail("--huber-delta must be positive");
   if (auto t = args.integer("--threads")) {
