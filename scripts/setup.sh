@@ -14,6 +14,7 @@ packages=(
   gnuplot-nox
   python3-h5py python3-numpy
   slurm-wlm munge
+  clang-14 libclang-rt-14-dev
 )
 if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
