@@ -1,11 +1,13 @@
 // `moelaw submit EXP.toml --executor slurm|local --out EXP_DIR [--dry-run] [--template FILE]`
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "launcher/executor.hpp"
 #include "launcher/plan.hpp"
 #include "launcher/submit.hpp"
 
@@ -37,8 +39,9 @@ int cmd_submit(const Argv& argv) {
   launcher::SubmitOptions options;
   options.executor = args.value("--executor").value_or("");
   if (options.executor.empty()) args.fail("--executor slurm|local is required");
-  if (options.executor != "slurm" && options.executor != "local")
-    args.fail("--executor must be slurm or local, got \"" + options.executor + "\"");
+  const auto names = launcher::executor_names();
+  if (std::find(names.begin(), names.end(), options.executor) == names.end())
+    args.fail("--executor must be " + launcher::executor_choices() + ", got \"" + options.executor + "\"");
   options.exp_dir = args.value("--out").value_or("");
   if (options.exp_dir.empty()) args.fail("--out EXP_DIR is required");
   options.dry_run = args.flag("--dry-run");
