@@ -12,6 +12,7 @@
 #include "common/errors.hpp"
 #include "config/run_config.hpp"
 #include "data/shard_format.hpp"
+#include "train/run_dir.hpp"
 
 namespace moelaw::launcher {
 
@@ -65,6 +66,15 @@ std::string unusable_directory(const fs::path& path) {
   return "";
 }
 
+bool complete_to_target(const ExperimentDir& dir, const PlannedRun& run) {
+  try {
+    const auto summary = train::RunDir(dir.run_dir(run.name)).summary();
+    return summary.value("complete", false) && summary.value("tokens", int64_t{0}) >= run.target_tokens;
+  } catch (const std::exception&) {
+    return false;  // unreadable: the run will start again, so its inputs are checked
+  }
+}
+
 }  // namespace
 
 void resolve_relative_paths(Plan& plan, const std::string& workdir) {
@@ -93,6 +103,7 @@ void check_run_inputs(const Plan& plan, const ExperimentDir& dir) {
     throw UsageError(dir.root() + ": cannot write the experiment directory: " + why);
   std::map<std::string, ShardFacts> shards;  // by path: each read once
   for (const auto& run : plan.runs) {
+    if (complete_to_target(dir, run)) continue;  // will not start: its inputs may be gone
     const std::string where = "run " + run.name + ": ";
     const auto resolved = load_run(run);
     const int64_t vocab = resolved.integer("model.vocab_size");

@@ -17,7 +17,8 @@ void resolve_relative_paths(Plan& plan, const std::string& workdir);
 // a data glob that matches nothing; a match that is not a readable token shard; a token id that
 // the run's vocabulary (model.vocab_size) does not hold; an experiment directory, or a run's
 // directory in it, that cannot be created or written. Each shard is read once, however many
-// runs share it.
+// runs share it. Runs already complete to their planned tokens are not checked: they will not
+// start, and their data may be gone.
 void check_run_inputs(const Plan& plan, const ExperimentDir& dir);
 
 }  // namespace moelaw::launcher

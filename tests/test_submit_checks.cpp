@@ -53,6 +53,24 @@ BOOST_FIXTURE_TEST_CASE(a_missing_shard_is_exit_2_naming_the_run_and_the_glob_an
   }
 }
 
+BOOST_FIXTURE_TEST_CASE(runs_already_done_need_no_data, Grid) {
+  // [640] on the 128-token grid: the trunk stops where the decay starts (0.8 x 640 = 512).
+  auto grid = grid_over(tmp / "grid.toml", "done", "shards/x_train_*.bin", "shards/gone_val_*.bin");
+  for (auto [run, tokens] : {std::pair<std::string, int>{kTrunk, 512}, {"m_lr-0.01_s1234_D640", 640}}) {
+    fs::create_directories(tmp / ("exp/runs/" + run));
+    std::ofstream(tmp / ("exp/runs/" + run + "/summary.json")) << "{\"complete\": true, \"tokens\": " << tokens << "}";
+  }
+  auto r = submit(grid, "--executor local --out exp");
+  BOOST_TEST(r.status == 0, r.out << r.err);
+  BOOST_TEST(r.out.find(kTrunk + std::string(44 - kTrunk.size(), ' ') + " done") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("running") == std::string::npos, r.out);
+  // One token short of its plan, the cooldown would start: its missing data is an error again.
+  std::ofstream(tmp / "exp/runs/m_lr-0.01_s1234_D640/summary.json") << "{\"complete\": true, \"tokens\": 639}";
+  r = submit(grid, "--executor local --out exp");
+  BOOST_TEST(r.status == 2, r.out << r.err);
+  BOOST_TEST(r.err.find("run m_lr-0.01_s1234_D640: data.val") != std::string::npos, r.err);
+}
+
 BOOST_FIXTURE_TEST_CASE(shards_the_run_cannot_read_are_named, Grid) {
   // A token id past the vocabulary (model.vocab_size = 50257 by default): 60000 at token 60000 % ...
   write_test_shard(tmp / "shards/big_train_000001.bin", 70000, 60000);
