@@ -40,6 +40,12 @@ std::string executor_choices() {
   return s;
 }
 
+std::string executor_help() {
+  std::string s;
+  for (const auto& r : kExecutors) s += r.make()->help();
+  return s;
+}
+
 std::unique_ptr<Executor> make_executor(const std::string& name) {
   for (const auto& r : kExecutors)
     if (name == r.name) return r.make();

@@ -47,6 +47,8 @@ class Executor {
   virtual ~Executor() = default;
   virtual const char* name() const = 0;          // the --executor value and the job records' "executor"
   virtual const char* display_name() const = 0;  // for messages: "SLURM", "the local executor"
+  // Its lines of `moelaw submit --help`: "  --executor NAME    what it does\n" (continued, indented).
+  virtual const char* help() const = 0;
   // Starts every run of the plan that is not done, queued or running (dry run: says what it
   // would do and changes nothing). Returns moelaw submit's exit status.
   virtual int submit(const SubmitContext& context) = 0;
@@ -60,6 +62,7 @@ class Executor {
 std::unique_ptr<Executor> make_executor(const std::string& name);
 std::vector<std::string> executor_names();  // in registration order
 std::string executor_choices();             // "slurm or local"
+std::string executor_help();                // every executor's help(), in order
 
 // One line of submit's report: run, its state, what was done with it.
 void print_action(const RunStatus& status, const std::string& action);

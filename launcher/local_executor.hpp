@@ -12,6 +12,10 @@ class LocalExecutor : public Executor {
  public:
   const char* name() const override { return "local"; }
   const char* display_name() const override { return "the local executor"; }
+  const char* help() const override {
+    return "  --executor local    the same batch scripts, run with bash one after another here;\n"
+           "                      Ctrl-C checkpoints the current run and stops (exit 75)\n";
+  }
   int submit(const SubmitContext& context) override;
   ExecutorJobs status(const ExperimentDir& dir, const std::vector<std::string>& runs) const override;
   void cancel(const ExperimentDir& dir, const std::string& run, const ExecutorJob& job) const override;

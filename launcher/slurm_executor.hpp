@@ -14,6 +14,10 @@ class SlurmExecutor : public Executor {
  public:
   const char* name() const override { return "slurm"; }
   const char* display_name() const override { return "SLURM"; }
+  const char* help() const override {
+    return "  --executor slurm    one sbatch job per run; cooldowns wait for their trunk (afterok);\n"
+           "                      a job stopped by a signal (exit 75) requeues itself and resumes\n";
+  }
   int submit(const SubmitContext& context) override;
   ExecutorJobs status(const ExperimentDir& dir, const std::vector<std::string>& runs) const override;
   void cancel(const ExperimentDir& dir, const std::string& run, const ExecutorJob& job) const override;
