@@ -92,7 +92,7 @@ class Progress {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return finished_; })) {
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-      std::fprintf(stderr, "fit %s: %zu of %zu starts, best objective %.10g, %.0f s\n", law_.c_str(), done_.load(),
+      std::fprintf(stderr, "fit: %s: %zu of %zu starts, best objective %.10g, %.0f s\n", law_.c_str(), done_.load(),
                    total_, best_.load(), elapsed);
       std::fflush(stderr);
     }
@@ -171,7 +171,7 @@ FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOr
   const auto opt = solver_options(options);
   std::atomic<size_t> next{0};
   std::vector<Best> best(threads);
-  Progress progress(law.name(), total, options.progress_seconds);
+  Progress progress(what, total, options.progress_seconds);
   // Starts are handed out one at a time: their cost varies by orders of magnitude.
   auto work = [&](unsigned t) {
     ceres::GradientProblem problem(make().release());
