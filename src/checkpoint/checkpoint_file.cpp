@@ -233,6 +233,9 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
       auto& [o, ver, have] = *static_cast<std::tuple<CheckpointData*, int64_t*, bool*>*>(ctx);
       Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
       if (!attr.ok()) return -1;
+      // Each is read into one value: an attribute of several would be written past it.
+      Handle space(H5Aget_space(attr.get()), H5Sclose);
+      if (!space.ok() || H5Sget_simple_extent_npoints(space.get()) != 1) return -1;
       std::string n = name;
       Handle type(H5Aget_type(attr.get()), H5Tclose);
       if (H5Tget_class(type.get()) == H5T_STRING) {
@@ -304,6 +307,11 @@ Array<T> CheckpointReader::read(const std::string& name, int64_t mem_type) const
     if (!attr.ok() || H5Aread(attr.get(), H5T_NATIVE_INT64, &stored_crc) < 0)
       throw corrupt("dataset " + name + " has no checksum");
   }
+  // Arrays are stored uncompressed, so none holds more bytes than the file: a larger shape is a
+  // corrupt header, not a reason to allocate it.
+  std::error_code ec;
+  if (rank < 0 || n > std::filesystem::file_size(path_, ec) / sizeof(T))
+    throw corrupt("dataset " + name + " declares more values than the file holds");
   array.data.resize(n);
   if (n > 0 && H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) < 0)
     throw corrupt("cannot read dataset " + name + " (truncated?)");
