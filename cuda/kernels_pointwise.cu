@@ -22,11 +22,15 @@ __global__ void scale_kernel(float* x, int64_t n, double s) {
   if (i < n) x[i] = float(double(x[i]) * s);
 }
 
-__global__ void swiglu_forward_kernel(float* out, const float* gate, const float* up, int64_t n) {
+__device__ inline void store(float* to, float x) { *to = x; }
+__device__ inline void store(__nv_bfloat16* to, float x) { *to = __float2bfloat16_rn(x); }
+
+template <typename Out>
+__global__ void swiglu_forward_kernel(Out* out, const float* gate, const float* up, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n) {
     const float a = gate[i];
-    out[i] = a / (1.0f + expf(-a)) * up[i];
+    store(out + i, a / (1.0f + expf(-a)) * up[i]);
   }
 }
 
@@ -99,6 +103,12 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t n) {
   MOELAW_CUDA_LAUNCHED();
 }
 
+void swiglu_forward(__nv_bfloat16* out, const float* gate, const float* up, int64_t n) {
+  if (n == 0) return;
+  swiglu_forward_kernel<<<blocks_for(n), kThreads>>>(out, gate, up, n);
+  MOELAW_CUDA_LAUNCHED();
+}
+
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
   if (n == 0) return;
   swiglu_backward_kernel<<<blocks_for(n), kThreads>>>(dgate, dup, dout, gate, up, n);
@@ -113,7 +123,7 @@ void rope(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t 
   MOELAW_CUDA_LAUNCHED();
 }
 
-void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h,
+void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::AdamWHyper& h,
            __nv_bfloat16* params_bf16) {
   if (n == 0) return;
   const double bias1 = 1.0 - std::pow(h.beta1, double(h.step));
