@@ -66,10 +66,8 @@ void check_case(const moelaw::testing::OpCase<double>& c) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_op_of_the_contract_has_a_case) {
-  const auto missing = moelaw::testing::ops_without_a_case(moelaw::testing::op_cases<double>(moelaw::testing::gradient_dims()));
-  std::string names;
-  for (const auto& m : missing) names += " " + m;
-  BOOST_TEST(missing.empty(), "op families without a case in tests/support/op_table.hpp:" << names);
+  const std::string missing = moelaw::testing::ops_without_a_case(moelaw::testing::op_cases<double>(moelaw::testing::gradient_dims()));
+  BOOST_TEST(missing.empty(), "op families without a case in tests/support/op_table.hpp: " << missing);
 }
 
 BOOST_AUTO_TEST_CASE(backward_of_every_case_matches_finite_differences) {

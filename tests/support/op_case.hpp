@@ -156,14 +156,15 @@ std::vector<double> download(const backend::DeviceArray<U>& a) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// Every op family of the contract has at least one case; returns the families without one.
+// Every op family of the contract has at least one case: the families without one, named (empty
+// when there are none).
 template <typename T>
-std::vector<std::string> ops_without_a_case(const std::vector<OpCase<T>>& cases) {
-  std::vector<std::string> missing;
+std::string ops_without_a_case(const std::vector<OpCase<T>>& cases) {
+  std::string missing;
   for (backend::Op op : backend::kOps) {
     bool found = false;
     for (const auto& c : cases) found = found || c.op == op;
-    if (!found) missing.push_back(backend::op_name(op));
+    if (!found) missing += std::string(missing.empty() ? "" : ", ") + backend::op_name(op);
   }
   return missing;
 }
