@@ -27,7 +27,7 @@ class Bf16Matmul {
   Bf16Matmul(const Bf16Matmul&) = delete;
   Bf16Matmul& operator=(const Bf16Matmul&) = delete;
 
-  // Shapes and contract of backend::cpu::matmul_forward / matmul_backward.
+  // Shapes and contract of Backend::matmul_forward / matmul_backward (backend/ops.hpp).
   void forward(float* out, backend::In in, const float* w, int64_t N, int64_t C, int64_t OC);
   void backward(float* din, float* dw, const float* dout, backend::In in, const float* w, int64_t N, int64_t C,
                 int64_t OC);

@@ -38,7 +38,7 @@ struct Pair : moelaw::testing::BackendPair {
 using Both = moelaw::testing::Mirrored<float>;
 using moelaw::testing::random;
 
-// Σ_k |a|·|b| for each element of the three products of matmul (row-major, as in cpu/ops.hpp).
+// Σ_k |a|·|b| for each element of the three products of matmul (row-major, as in backend/ops.hpp).
 std::vector<double> forward_magnitude(const float* in, const float* w, int64_t N, int64_t C, int64_t OC) {
   std::vector<double> m(size_t(N * OC), 0.0);
   for (int64_t n = 0; n < N; ++n)

@@ -17,6 +17,12 @@
 //    those take views of that type.
 // Backends: backend/cpu (the reference, float and double) and cuda/ (float). Every op family of
 // kOps has an entry in the op table the tests iterate over (tests/support/op_table.hpp).
+//
+// Adding an op: declare it here (and its family in MOELAW_OP_FAMILIES); the CPU reference in
+// backend/cpu/<family>.cpp, declared in backend/cpu/ops.hpp and called from cpu_backend.cpp; the
+// CUDA kernels in cuda/<family>.cu, declared in cuda/kernels.hpp and called from cuda_backend.cu;
+// a case in tests/support/op_table.hpp (the gradient and CPU-against-CUDA tests fail without one);
+// and the model code that uses it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
