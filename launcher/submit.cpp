@@ -20,6 +20,7 @@
 #include "launcher/run_state.hpp"
 #include "launcher/slurm_client.hpp"
 #include "train/run_dir.hpp"
+#include "train/run_lock.hpp"
 
 namespace moelaw::launcher {
 
@@ -92,6 +93,9 @@ int submit_local(const Plan& plan, const ExperimentDir& dir, const nlohmann::jso
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  for (const auto& run : plan.runs)  // one live trainer per run directory, whoever started it
+    if (auto pid = train::running_trainer(train::RunDir(dir.run_dir(run.name))))
+      throw UsageError(train::already_running_message(train::RunDir(dir.run_dir(run.name)), *pid));
   std::set<std::string> failed;  // runs that failed or depend on one that did
   int status = kExitOk;
   for (size_t i = 0; i < plan.runs.size(); ++i) {

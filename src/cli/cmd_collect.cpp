@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,16 +13,13 @@
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
 #include "train/run_dir.hpp"
+#include "train/run_summary.hpp"
 
 namespace moelaw::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// The columns every fit may read, in this order; other summary keys follow, sorted.
-const std::vector<std::string> kColumns = {"run_id", "n_act", "n_total", "n_act_nonembedding", "tokens", "experts",
-                                           "top_k", "granularity", "lr", "seed", "final_loss", "init_from"};
 
 std::string csv_cell(const nlohmann::json& v) {
   std::string s;
@@ -54,7 +50,7 @@ int cmd_collect(const Argv& argv) {
   auto out_path = args.value("--out");
   if (!out_path) args.fail("--out is required");
 
-  std::vector<std::pair<std::string, nlohmann::json>> complete;
+  std::vector<nlohmann::json> rows;  // complete runs' summaries as rows, with their run_dir
   std::vector<std::string> incomplete;
   std::set<std::string> dirs;
   for (const auto& root : args.positionals()) {
@@ -74,31 +70,33 @@ int cmd_collect(const Argv& argv) {
       if (fs::exists(run.metrics_path()) || fs::exists(run.checkpoint_dir())) incomplete.push_back(d + ": no summary.json (not finished)");
       continue;
     }
-    nlohmann::json s;
+    std::optional<train::RunSummary> s;
     try {
-      std::ifstream in(run.summary_path());
-      s = nlohmann::json::parse(in);
+      s = run.summary();
     } catch (const std::exception& e) {
       incomplete.push_back(d + ": unreadable summary.json (" + e.what() + ")");
       continue;
     }
-    if (!s.is_object() || !s.value("complete", false)) {
+    if (!s || !s->complete) {
       incomplete.push_back(d + ": summary.json does not say complete");
       continue;
     }
-    if (s.contains("decay_fraction") && s["decay_fraction"].is_number() && s["decay_fraction"].get<double>() == 0) {
+    if (s->constant_lr_trunk()) {
       // A grid's trunk: its loss is that of a run whose LR never decayed, not a data point.
       incomplete.push_back(d + ": constant-LR trunk (train.decay_fraction = 0), not a finished schedule");
       continue;
     }
-    complete.emplace_back(d, s);
+    rows.push_back(s->to_row());
+    rows.back()["run_dir"] = d;
   }
 
-  std::vector<std::string> columns = kColumns;
+  // The leading columns first; then every other key of the summaries but "complete", sorted.
+  const auto& leading = train::RunSummary::leading_columns();
+  std::vector<std::string> columns = leading;
   std::set<std::string> extra;
-  for (const auto& [d, s] : complete)
-    for (auto& [k, v] : s.items())
-      if (k != "complete" && std::find(kColumns.begin(), kColumns.end(), k) == kColumns.end()) extra.insert(k);
+  for (const auto& row : rows)
+    for (auto& [k, v] : row.items())
+      if (k != "run_dir" && std::find(leading.begin(), leading.end(), k) == leading.end()) extra.insert(k);
   columns.insert(columns.end(), extra.begin(), extra.end());
   columns.push_back("run_dir");
 
@@ -106,16 +104,13 @@ int cmd_collect(const Argv& argv) {
   if (!out) throw UsageError(*out_path + ": cannot write");
   for (size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << columns[i];
   out << "\n";
-  for (const auto& [d, s] : complete) {
-    for (size_t i = 0; i < columns.size(); ++i) {
-      nlohmann::json v = columns[i] == "run_dir" ? nlohmann::json(d) : s.value(columns[i], nlohmann::json(nullptr));
-      out << (i ? "," : "") << csv_cell(v);
-    }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << csv_cell(row.value(columns[i], nlohmann::json(nullptr)));
     out << "\n";
   }
   if (!out.flush()) throw std::runtime_error(*out_path + ": write failed");
   for (const auto& i : incomplete) std::cerr << "not collected: " << i << "\n";
-  std::cerr << "collected " << complete.size() << " complete runs into " << *out_path << "; " << incomplete.size()
+  std::cerr << "collected " << rows.size() << " complete runs into " << *out_path << "; " << incomplete.size()
             << " not collected (listed above)\n";
   return 0;
 }
