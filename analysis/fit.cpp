@@ -117,9 +117,9 @@ std::vector<double> InitGrid::point(size_t index) const {
   return p;
 }
 
-FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
-                         const FitOptions& options) {
-  const size_t total = grid.size();
+FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOrderFunction>()>& make,
+                              const std::function<std::vector<double>(size_t)>& start, size_t total,
+                              const FitOptions& options, const std::string& what) {
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(total, 1)));
   const auto opt = solver_options(options);
@@ -127,9 +127,9 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
   std::vector<Best> best(threads);
   // Starts are handed out one at a time: their cost varies by orders of magnitude.
   auto work = [&](unsigned t) {
-    ceres::GradientProblem problem(law.objective(samples, options.huber_delta).release());
+    ceres::GradientProblem problem(make().release());
     for (size_t i; (i = next.fetch_add(1)) < total;) {
-      std::vector<double> x = grid.point(i);
+      std::vector<double> x = start(i);
       double f = solve(problem, opt, x);
       if (std::isnan(f)) ++best[t].failed;
       else best[t].offer(f, i, x);
@@ -146,9 +146,14 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
     if (b.index != std::numeric_limits<size_t>::max()) all.offer(b.objective, b.index, b.params);
   }
   if (all.params.empty())
-    throw std::runtime_error("law '" + law.name() + "': every one of " + std::to_string(total) +
-                             " starts failed to evaluate");
+    throw std::runtime_error(what + ": every one of " + std::to_string(total) + " starts failed to evaluate");
   return {all.params, all.objective, total, all.failed};
+}
+
+FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
+                         const FitOptions& options) {
+  return minimize_multistart([&] { return law.objective(samples, options.huber_delta); },
+                             [&](size_t i) { return grid.point(i); }, grid.size(), options, "law '" + law.name() + "'");
 }
 
 FitResult fit_from(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& start,

@@ -1,9 +1,13 @@
 #pragma once
 // Multi-start fitting: L-BFGS (ceres::GradientProblemSolver) from every point of an
 // initialisation grid, spread over all cores with std::thread, keeping the best optimum.
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <ceres/first_order_function.h>
 
 #include "analysis/law_spec.hpp"
 
@@ -45,6 +49,12 @@ struct FitResult {
 // the threads were scheduled). Throws std::runtime_error if every start failed.
 FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
                          const FitOptions& options);
+
+// The same over any objective: `make` builds one objective per thread, `start(i)` is start i of
+// `total`; `what` names the problem in errors.
+FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOrderFunction>()>& make,
+                              const std::function<std::vector<double>(size_t)>& start, size_t total,
+                              const FitOptions& options, const std::string& what);
 
 // One L-BFGS run from `start` (bootstrap refits).
 FitResult fit_from(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& start,

@@ -115,6 +115,11 @@ void save_training_checkpoint(const std::string& path, const config::RunConfig& 
   if (writer) out->commit();
 }
 
+std::string branched_from(const checkpoint::CheckpointData& attributes) {
+  auto from = attributes.strings.find(kBranchedFrom);
+  return from == attributes.strings.end() ? "" : from->second;
+}
+
 LoadedCheckpoint load_training_checkpoint(const std::string& path, const config::RunConfig& config,
                                           const model::ParameterTable& table) {
   const checkpoint::CheckpointReader in(path);
@@ -128,8 +133,7 @@ LoadedCheckpoint load_training_checkpoint(const std::string& path, const config:
   LoadedCheckpoint loaded{path, {}, {}};
   loaded.state.progress = {integer(kStep), integer(kTokens), integer(kCursor)};
   loaded.state.adam_steps = integer(kAdamSteps);
-  if (auto from = attributes.strings.find(kBranchedFrom); from != attributes.strings.end())
-    loaded.state.branched_from = from->second;
+  loaded.state.branched_from = branched_from(attributes);
   const Progress& p = loaded.state.progress;
   if (p.step < 0 || p.tokens < 0 || p.cursor < 0 || loaded.state.adam_steps < 0)
     throw checkpoint::CorruptCheckpoint(path + ": negative step, token count, data position or optimizer steps");

@@ -52,6 +52,9 @@ void save_training_checkpoint(const std::string& path, const config::RunConfig& 
                               const RunFacts& facts, const model::ParameterTable& table, const OptimizerValues& mine,
                               parallel::Communicator* experts, bool writer);
 
+// The checkpoint a branched run started from, as its checkpoints record it ("" for none).
+std::string branched_from(const checkpoint::CheckpointData& attributes);
+
 // Reads the whole state or nothing: throws CorruptCheckpoint for an unreadable, incomplete or
 // checksum-failing file, UsageError for a checkpoint of another model shape.
 LoadedCheckpoint load_training_checkpoint(const std::string& path, const config::RunConfig& config,

@@ -41,7 +41,8 @@ void each_field(Summary& s, Visit&& visit) {
 }  // namespace
 
 nlohmann::json RunSummary::to_json() const {
-  nlohmann::json j = extra;
+  if (!source.is_null()) return source;
+  nlohmann::json j = nlohmann::json::object();
   each_field(*this, [&](const char* key, const auto& value) {
     using V = std::decay_t<decltype(value)>;
     if constexpr (std::is_same_v<V, double>) j[key] = std::isfinite(value) ? nlohmann::json(value) : nullptr;
@@ -58,21 +59,20 @@ nlohmann::json RunSummary::to_row() const {
   return j;
 }
 
-RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw std::runtime_error(source + ": not a JSON object");
+RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw std::runtime_error(where + ": not a JSON object");
   RunSummary s;
   s.final_loss = s.final_train_loss = s.decay_fraction = NAN;  // absent: unknown, not 0
-  s.extra = j;
   each_field(s, [&](const char* key, auto& value) {
     using V = std::decay_t<decltype(value)>;
-    s.extra.erase(key);
     if (!j.contains(key) || j[key].is_null()) return;
     const auto& v = j[key];
     const bool ok = std::is_same_v<V, bool> ? v.is_boolean()
                     : std::is_same_v<V, std::string> ? v.is_string() : v.is_number();
-    if (!ok) throw std::runtime_error(source + ": key \"" + key + "\" has the wrong type (" + v.type_name() + ")");
+    if (!ok) throw std::runtime_error(where + ": key \"" + key + "\" has the wrong type (" + v.type_name() + ")");
     value = v.get<V>();
   });
+  s.source = j;
   return s;
 }
 

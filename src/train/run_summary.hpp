@@ -24,15 +24,17 @@ struct RunSummary {
   std::string init_from;        // the checkpoint a branch started from; "" for none (null)
   int64_t world_size = 0;
   std::string backend, transport;
-  nlohmann::json extra = nlohmann::json::object();  // keys this version does not know, kept as they are
+  // A summary read from a file: that file's object, as it was (keys this version does not know,
+  // numbers as written); null for one made here. to_json() gives it back unchanged.
+  nlohmann::json source;
 
   // A constant-LR trunk of a grid: its loss is that of a run whose LR never decayed.
   bool constant_lr_trunk() const { return decay_fraction == 0; }
 
   nlohmann::json to_json() const;
-  nlohmann::json to_row() const;  // a row of the runs table: every key but "complete"
-  // Throws std::runtime_error naming `source` and the key for a value of the wrong type.
-  static RunSummary from_json(const nlohmann::json& j, const std::string& source);
+  nlohmann::json to_row() const;  // a row of the runs table: to_json() without "complete"
+  // Throws std::runtime_error naming `where` and the key for a value of the wrong type.
+  static RunSummary from_json(const nlohmann::json& j, const std::string& where);
   // The columns every fit may read, in this order (collect writes the other keys after them).
   static const std::vector<std::string>& leading_columns();
   // nullopt when the file does not exist; unreadable JSON throws std::runtime_error naming it.
