@@ -36,6 +36,7 @@ std::vector<size_t> fit_points(const LossCurve& c, size_t max_points) {
 }
 
 // Σ ½·ρ_δ((ln L − ln L̂)²) over every curve's points (Ceres's Huber ρ is twice the textbook one).
+// One instance per thread: its scratch buffers are reused across evaluations.
 class CurvesObjective final : public ceres::FirstOrderFunction {
  public:
   CurvesObjective(const std::vector<FitCurve>& curves, int params, double delta)
@@ -43,9 +44,12 @@ class CurvesObjective final : public ceres::FirstOrderFunction {
 
   bool Evaluate(const double* p, double* cost, double* gradient) const override {
     double total = 0;
-    std::vector<double> g(k_, 0.0);
+    std::vector<double>& g = g_;
+    g.assign(k_, 0.0);
     for (const FitCurve& c : curves_) {
-      std::vector<double> pred(c.loss.size()), jac(gradient ? c.loss.size() * k_ : 0);
+      std::vector<double>& pred = pred_;
+      std::vector<double>& jac = jac_;
+      pred.resize(c.loss.size()), jac.resize(gradient ? c.loss.size() * k_ : 0);
       c.schedule->predict(p, pred.data(), gradient ? jac.data() : nullptr);
       for (size_t i = 0; i < pred.size(); ++i) {
         if (!(pred[i] > 0)) return false;
@@ -71,6 +75,7 @@ class CurvesObjective final : public ceres::FirstOrderFunction {
   const std::vector<FitCurve>& curves_;
   int k_;
   ceres::HuberLoss huber_;
+  mutable std::vector<double> pred_, jac_, g_;
 };
 
 // The exponents' grid (LRs divided by their peak); the linear coefficients are solved per point.
@@ -146,7 +151,7 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   ranked.resize(std::min(ranked.size(), std::max<size_t>(o.refine, 1)));
 
   FitOptions fo;
-  fo.huber_delta = o.huber_delta, fo.threads = o.threads, fo.max_iterations = 2000, fo.tolerance = 1e-10;
+  fo.huber_delta = o.huber_delta, fo.threads = o.threads, fo.max_iterations = 2000, fo.tolerance = 1e-9;
   auto best = minimize_multistart([&] { return std::make_unique<CurvesObjective>(fit, K, o.huber_delta); },
                                   [&](size_t i) { return ranked[i].second; }, ranked.size(), fo,
                                   "forecast fit (" + law.name + ")");

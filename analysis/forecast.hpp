@@ -23,7 +23,7 @@ struct ForecastOptions {
   ScheduleLawForm form = ScheduleLawForm::multi_power;
   double huber_delta = 1e-3;
   size_t max_points = 256;  // per curve
-  size_t refine = 6;        // L-BFGS runs, from the best grid points
+  size_t refine = 4;        // L-BFGS runs, from the best grid points
   unsigned threads = 0;     // 0: all cores
 };
 
