@@ -119,6 +119,10 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   for (const auto& c : curves) peak = std::max(peak, *std::max_element(c.lr.begin(), c.lr.end()));
   if (!(peak > 0)) throw UsageError(curves[0].source + ": the learning rate is 0 at every step");
 
+  for (const auto& c : curves)
+    if (!(c.model == curves[0].model))
+      throw UsageError("forecast fit: " + curves[0].source + " and " + c.source +
+                       " are curves of different models (a law is fitted per model)");
   std::vector<FitCurve> fit;
   size_t points = 0;
   for (const auto& c : curves) {
@@ -159,6 +163,7 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   model.form = o.form;
   model.params = rescale_lr_units(o.form, best.params, peak);
   model.huber_delta = o.huber_delta, model.objective = best.objective, model.starts = grid.size();
+  model.model = curves[0].model;
   for (const auto& c : curves) model.fit.push_back(forecast_error(model, c));
   return model;
 }
@@ -218,10 +223,17 @@ nlohmann::json forecast_model_json(const ForecastModel& m) {
   nlohmann::json coeffs = nlohmann::json::object(), fit = nlohmann::json::array();
   for (const auto& [name, value] : natural_coefficients(m)) coeffs[name] = value;
   for (const auto& e : m.fit) fit.push_back(curve_error_json(e));
+  nlohmann::json model = nullptr;
+  if (m.model.known)
+    model = {{"n_act", m.model.n_act},       {"n_total", m.model.n_total},
+             {"n_act_nonembedding", m.model.n_act_nonembedding},
+             {"experts", m.model.experts},   {"top_k", m.model.top_k},
+             {"granularity", m.model.granularity}};
   return {{"law", schedule_law(m.form).name}, {"coefficients", coeffs},
           {"fitted_form", m.params},          {"fitted_form_names", schedule_law(m.form).params},
           {"huber_delta", m.huber_delta},     {"objective", m.objective},
-          {"starts", m.starts},               {"fit", fit}};
+          {"starts", m.starts},               {"fit", fit},
+          {"model", model}};
 }
 
 ForecastModel forecast_model_from_json(const nlohmann::json& j, const std::string& path) {
@@ -230,6 +242,12 @@ ForecastModel forecast_model_from_json(const nlohmann::json& j, const std::strin
     m.form = parse_schedule_law(j.at("law").get<std::string>());
     m.params = j.at("fitted_form").get<std::vector<double>>();
     m.huber_delta = j.value("huber_delta", 1e-3);
+    if (j.contains("model") && j["model"].is_object()) {
+      const auto& d = j["model"];
+      m.model = {true, d.at("n_act").get<int64_t>(), d.at("n_total").get<int64_t>(),
+                 d.at("n_act_nonembedding").get<int64_t>(), d.at("experts").get<int64_t>(),
+                 d.at("top_k").get<int64_t>(), d.at("granularity").get<int64_t>()};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(path + ": not a forecast model (" + e.what() + ")");
   } catch (const UsageError& e) {

@@ -8,12 +8,15 @@
 #define BOOST_TEST_MODULE forecast_runs
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/forecast_study.hpp"
+#include "support/process.hpp"
 #include "support/tiny_experiment.hpp"
 
 using namespace moelaw::testing;
@@ -81,8 +84,31 @@ BOOST_AUTO_TEST_CASE(trunk_and_one_cooldown_forecast_the_other_cooldowns) {
                                             << " (relative error " << std::abs(predicted - truth) / truth << ")");
   }
   BOOST_TEST_MESSAGE("mean relative error of the final losses " << forecast_error << ", baseline " << baseline_error);
-  BOOST_TEST(forecast_error < 0.5 * baseline_error);
-  BOOST_TEST(forecast_error < 0.02);
+  // Measured: 0.0059 against a baseline of 0.0128 (bench/RESULTS.md).
+  BOOST_TEST(forecast_error < 0.75 * baseline_error);
+  BOOST_TEST(forecast_error < 0.012);
+
+  // A cooldown preempted (SIGUSR1, exit 75) two thirds into its decay: its final loss forecast from
+  // its partial curve (what `moelaw status` shows), against the same cooldown trained to the end.
+  {
+    const std::string partial = g.tmp / "partial";
+    char pin[96];
+    std::snprintf(pin, sizeof pin, "/checkpoints/pin-tokens-%012d.h5", 128 * 80);
+    Process p("env OMP_NUM_THREADS=1 " + moelaw_command("train " + g.exp_dir + "/configs/" + cooldown(128 * 100) +
+                                                        ".toml --out " + partial + " --init-from " + g.run(kTrunk) + pin));
+    BOOST_REQUIRE(p.wait_for_line("step     92 "));
+    p.signal(SIGUSR1);
+    BOOST_REQUIRE(p.wait() == 75);
+    auto f = moelaw::analysis::forecast_final_loss(partial);
+    BOOST_REQUIRE(f.has_value());
+    const double truth = final_loss(g.cooldown_of(100));
+    BOOST_TEST_MESSAGE("preempted at step 92 of 100: " << moelaw::analysis::format_forecast(*f) << ", final held-out loss "
+                                                         << truth);
+    BOOST_TEST(f->final_step == 100);
+    BOOST_TEST(f->low <= f->loss);
+    BOOST_TEST(f->loss <= f->high);
+    BOOST_TEST(std::abs(f->loss - truth) / truth < 0.02);
+  }
 
   // The trunk moved away: the cooldown's curve cannot be completed.
   fs::rename(g.run(kTrunk), g.run("moved"));

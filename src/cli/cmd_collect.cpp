@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/forecast_study.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
@@ -23,7 +24,8 @@ namespace fs = std::filesystem;
 
 // The columns every fit may read, in this order; other summary keys follow, sorted.
 const std::vector<std::string> kColumns = {"run_id", "n_act", "n_total", "n_act_nonembedding", "tokens", "experts",
-                                           "top_k", "granularity", "lr", "seed", "final_loss", "init_from"};
+                                           "top_k", "granularity", "lr", "seed", "final_loss", "init_from",
+                                           "forecast"};
 
 std::string csv_cell(const nlohmann::json& v) {
   std::string s;
@@ -39,13 +41,15 @@ std::string csv_cell(const nlohmann::json& v) {
 }  // namespace
 
 int cmd_collect(const Argv& argv) {
-  Args args("collect", argv, {{"--out", true}},
-            "moelaw collect EXP_DIR... --out runs.csv\n\n"
+  Args args("collect", argv, {{"--out", true}, {"--forecast", true, true}},
+            "moelaw collect EXP_DIR... --out runs.csv [--forecast MODEL.json]...\n\n"
             "Scans the directories recursively for run directories and writes one CSV row per complete\n"
             "run (summary.json with \"complete\": true): run_id, n_act, n_total, n_act_nonembedding,\n"
             "tokens, experts, top_k, granularity, lr, seed, final_loss, init_from, then every other\n"
             "summary key, then run_dir. Incomplete and unreadable runs, and constant-LR trunks, are\n"
-            "listed on stderr.\n");
+            "listed on stderr. --forecast MODEL.json (from `moelaw forecast fit` on run directories of one\n"
+            "model; repeatable): planned cooldowns of that model not trained get a row with their forecast\n"
+            "final loss and forecast = 1 (0 on trained runs).\n");
   if (args.help()) {
     std::cout << args.usage();
     return 0;
@@ -91,8 +95,11 @@ int cmd_collect(const Argv& argv) {
       incomplete.push_back(d + ": constant-LR trunk (train.decay_fraction = 0), not a finished schedule");
       continue;
     }
+    s["forecast"] = 0;
     complete.emplace_back(d, s);
   }
+  for (auto& row : analysis::forecast_planned_cooldowns(args.positionals(), args.values("--forecast")))
+    complete.emplace_back(row["run_dir"].get<std::string>(), row), complete.back().second.erase("run_dir");
 
   std::vector<std::string> columns = kColumns;
   std::set<std::string> extra;
