@@ -100,6 +100,15 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
   return rows;
 }
 
+void add_forecast_rows(CollectedRuns& runs, const std::vector<std::string>& roots, const std::vector<std::string>& models) {
+  for (auto& [dir, summary] : runs.complete) summary["forecast"] = 0;
+  for (auto& row : forecast_planned_cooldowns(roots, models)) {
+    std::string dir = row["run_dir"];
+    row.erase("run_dir");
+    runs.complete.emplace_back(dir, row);
+  }
+}
+
 void drop_forecast_rows(RunsTable& table) {
   const int col = table.column_index("forecast");
   if (col < 0) return;

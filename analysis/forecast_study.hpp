@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/collect.hpp"
 #include "analysis/forecast.hpp"
 #include "analysis/runs_table.hpp"
 
@@ -38,6 +39,9 @@ std::string format_forecast(const RunForecast& f);
 // final_loss, init_from, decay_fraction), forecast = 1, run_dir.
 std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::string>& roots,
                                                        const std::vector<std::string>& models);
+
+// forecast = 0 on every collected run, then the rows above appended (forecast = 1).
+void add_forecast_rows(CollectedRuns& runs, const std::vector<std::string>& roots, const std::vector<std::string>& models);
 
 // Drops the rows whose "forecast" column is 1 (none when the table has no such column).
 void drop_forecast_rows(RunsTable& table);
