@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "analysis/fit_workflow.hpp"
+#include "analysis/forecast_study.hpp"
 #include "analysis/lr_report.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -31,6 +32,7 @@ const char* kUsage =
     "  --weights COLUMN     weight each run's Huber term by COLUMN\n"
     "  --n-column COLUMN    read the law's N from COLUMN (e.g. n_act_nonembedding for tiny models)\n"
     "  --threads T          threads for the starts (default: all cores)\n"
+    "  --exclude-forecast   leave out the rows `collect --forecast` marked forecast = 1\n"
     "RMSEs are of ln L over the training and the held-out runs.\n";
 
 void print_notes(const std::vector<std::string>& notes) {
@@ -52,7 +54,7 @@ int cmd_fit(const Argv& argv) {
   Args args("fit", argv,
             {{"--law", true}, {"--by", true}, {"--out", true}, {"--json", false}, {"--init-grid", true},
              {"--huber-delta", true}, {"--holdout", true}, {"--bootstrap", true}, {"--fraction", true},
-             {"--weights", true}, {"--threads", true}, {"--n-column", true}},
+             {"--weights", true}, {"--threads", true}, {"--n-column", true}, {"--exclude-forecast", false}},
             kUsage);
   if (args.help()) {
     std::cout << args.usage();
@@ -62,6 +64,7 @@ int cmd_fit(const Argv& argv) {
   auto law_name = args.value("--law");
   if (!law_name) args.fail("--law is required");
   RunsTable table = read_runs_csv(args.positionals()[0]);
+  if (args.flag("--exclude-forecast")) drop_forecast_rows(table);
   if (table.rows.empty()) throw UsageError(table.source + ": no runs in the table");
   if (*law_name == "lr") return fit_lr(args, table);
 
