@@ -10,6 +10,7 @@
 #include "config/loader.hpp"
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
+#include "train/checkpoint_state.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
 #include "train/schedule.hpp"
@@ -77,14 +78,12 @@ std::vector<Row> csv_rows(const std::string& path) {
 
 // The checkpoint a branched run started from, or "" when nothing on disk names one.
 std::string branch_source(const train::RunDir& run) {
-  auto summary = run.summary();
-  if (summary.contains("init_from") && summary["init_from"].is_string()) return summary["init_from"];
+  if (auto summary = run.summary(); summary && !summary->init_from.empty()) return summary->init_from;
   auto files = run.checkpoints();
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     try {
-      checkpoint::CheckpointReader reader(*it);
-      auto from = reader.attributes().strings.find("branched_from");
-      if (from != reader.attributes().strings.end()) return from->second;
+      const std::string from = train::branched_from(checkpoint::CheckpointReader(*it).attributes());
+      if (!from.empty()) return from;
     } catch (const std::exception&) {
       // An unreadable checkpoint: try the older ones.
     }
