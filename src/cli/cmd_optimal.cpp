@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "analysis/optimal_tables.hpp"
+#include "analysis/sparsity_tables.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 
@@ -14,7 +15,8 @@ namespace {
 
 using namespace moelaw::analysis;
 
-std::vector<double> number_list(const Args& args, const std::string& option, std::vector<double> fallback) {
+std::vector<double> number_list(const Args& args, const std::string& option, std::vector<double> fallback,
+                                bool zero_allowed = false) {
   auto v = args.value(option);
   if (!v) return fallback;
   std::vector<double> out;
@@ -23,12 +25,25 @@ std::vector<double> number_list(const Args& args, const std::string& option, std
   while (std::getline(s, item, ',')) {
     char* end = nullptr;
     double x = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0' || !(x > 0) || !std::isfinite(x))
-      args.fail(option + " expects positive numbers separated by commas, got '" + item + "'");
+    if (item.empty() || *end != '\0' || !(x > 0 || (zero_allowed && x == 0)) || !std::isfinite(x))
+      args.fail(option + " expects " + (zero_allowed ? "non-negative" : "positive") +
+                " numbers separated by commas, got '" + item + "'");
     out.push_back(x);
   }
   if (out.empty()) args.fail(option + " is empty");
   return out;
+}
+
+int sparsity_optimal(const Args& args, const FitReport& fit, const std::string& path) {
+  SparsityTablesRequest r;
+  r.budgets = number_list(args, "--budgets", {1e19, 1e20, 1e21, 1e22, 1e23, 1e24});
+  r.totals = number_list(args, "--totals", {1e8, 1e9, 1e10, 1e11});
+  r.sparsities = number_list(args, "--sparsities", {0, 0.5, 0.75, 0.875, 0.9375, 0.96875, 0.984375}, true);
+  for (double s : r.sparsities)
+    if (s >= 1) args.fail("--sparsities must be below 1");
+  SparsityTables t = sparsity_tables(fit, path, r);
+  std::cout << (args.flag("--json") ? to_json(t).dump(1) + "\n" : to_markdown(t));
+  return 0;
 }
 
 }  // namespace
@@ -36,7 +51,8 @@ std::vector<double> number_list(const Args& args, const std::string& option, std
 int cmd_optimal(const Argv& argv) {
   Args args("optimal", argv,
             {{"--law", true}, {"--coeffs", true}, {"--json", false}, {"--budgets", true}, {"--experts", true},
-             {"--memory", true}, {"--kv-tokens", true}, {"--bytes-per-param", true}, {"--inference-tokens", true}},
+             {"--memory", true}, {"--kv-tokens", true}, {"--bytes-per-param", true}, {"--inference-tokens", true},
+             {"--totals", true}, {"--sparsities", true}},
             "moelaw optimal --law joint --coeffs FILE [--json] [--budgets C1,C2,...] [--experts E1,E2,...]\n"
             "               [--memory BYTES --kv-tokens T --bytes-per-param B] [--inference-tokens D]\n\n"
             "FILE is what `moelaw fit --json` prints or the coefficients.{json,toml} it writes.\n"
@@ -47,16 +63,23 @@ int cmd_optimal(const Argv& argv) {
             "                   shape rule (d_model/64 blocks) whose B·(N_total + 2·T·n_blocks·d_model)\n"
             "                   bytes fit; best_experts is the E with the lowest loss (B default 2)\n"
             "  inference_optimal with --inference-tokens: the optimum when C = 6·N·D + 2·N·D_inf\n"
-            "N_act counts embeddings (2·d·V + 13·n_blocks·d²).\n");
+            "N_act counts embeddings (2·d·V + 13·n_blocks·d²).\n\n"
+            "moelaw optimal --law sparsity --coeffs FILE [--json] [--budgets ...] [--totals N1,...]\n"
+            "               [--sparsities S1,...]\n"
+            "  optimal_sparsity per budget and total N (default 1e8..1e11): S*, E = 1/(1−S*), N_act, D\n"
+            "  compute_optimal  per budget and S (default E = 1..64): N, N_act and D; models of the\n"
+            "                   shape rule, N_total = 2·d·V + (4 + 9E)·n_blocks·d², C = 6·N_act·D\n");
   if (args.help()) {
     std::cout << args.usage();
     return 0;
   }
   args.expect_positionals(0, 0);
-  if (args.value("--law").value_or("joint") != "joint") args.fail("only --law joint is supported");
+  std::string law = args.value("--law").value_or("joint");
+  if (law != "joint" && law != "sparsity") args.fail("--law must be joint or sparsity, got '" + law + "'");
   auto path = args.value("--coeffs");
   if (!path) args.fail("--coeffs FILE is required");
   FitReport fit = read_coefficients(*path);
+  if (law == "sparsity") return sparsity_optimal(args, fit, *path);
   JointOptimalRequest request;
   request.budgets = number_list(args, "--budgets", {1e19, 1e20, 1e21, 1e22, 1e23, 1e24});
   request.experts = number_list(args, "--experts", {1, 2, 4, 8, 16, 32, 64});
