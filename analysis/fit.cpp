@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -139,13 +140,15 @@ void for_each_index(size_t count, unsigned threads, const Body& body) {
   for (auto& th : pool) th.join();
 }
 
+using Problems = std::vector<std::unique_ptr<ceres::GradientProblem>>;
+using MakeObjective = std::function<std::unique_ptr<ceres::FirstOrderFunction>()>;
+using StartPoint = std::function<std::vector<double>(size_t)>;
+
 // One objective per thread (the functions keep per-call state on the stack, but one each keeps
-// that a property of this file rather than of every law).
-std::vector<std::unique_ptr<ceres::GradientProblem>> problems(const LawSpec& law, const std::vector<Sample>& samples,
-                                                              double delta, unsigned threads) {
-  std::vector<std::unique_ptr<ceres::GradientProblem>> out;
-  for (unsigned t = 0; t < threads; ++t)
-    out.push_back(std::make_unique<ceres::GradientProblem>(law.objective(samples, delta).release()));
+// that a property of this file rather than of every objective).
+Problems problems(const MakeObjective& make, unsigned threads) {
+  Problems out;
+  for (unsigned t = 0; t < threads; ++t) out.push_back(std::make_unique<ceres::GradientProblem>(make().release()));
   return out;
 }
 
@@ -158,14 +161,13 @@ struct Found {
 // L-BFGS from the grid points starts[0..count) (grid indices by `index_of`), merged into `all`;
 // every optimum reached is appended to `found` when given.
 template <class IndexOf>
-void solve_starts(const std::vector<std::unique_ptr<ceres::GradientProblem>>& problem,
-                  const ceres::GradientProblemSolver::Options& opt, const InitGrid& grid, size_t count,
-                  const IndexOf& index_of, Best& all, std::vector<Found>* found = nullptr) {
+void solve_starts(const Problems& problem, const ceres::GradientProblemSolver::Options& opt, const StartPoint& start,
+                  size_t count, const IndexOf& index_of, Best& all, std::vector<Found>* found = nullptr) {
   std::vector<Best> best(problem.size());
   std::vector<std::vector<Found>> each(problem.size());
   for_each_index(count, static_cast<unsigned>(problem.size()), [&](unsigned t, size_t k) {
     const size_t i = index_of(k);
-    std::vector<double> x = grid.point(i);
+    std::vector<double> x = start(i);
     double f = solve(*problem[t], opt, x);
     if (std::isnan(f)) {
       ++best[t].failed;
@@ -187,8 +189,7 @@ void solve_starts(const std::vector<std::unique_ptr<ceres::GradientProblem>>& pr
 // basin's floor and its best is the lowest of them, which one start would not match without going
 // further. Full BFGS (the laws have at most 11 parameters) walks the flat valleys that L-BFGS
 // crawls; it too can stall in one, hence several candidates.
-void polish(const std::vector<std::unique_ptr<ceres::GradientProblem>>& problem, const FitOptions& options,
-            std::vector<Found> found, Best& all) {
+void polish(const Problems& problem, const FitOptions& options, std::vector<Found> found, Best& all) {
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     return a.objective < b.objective || (a.objective == b.objective && a.index < b.index);
   });
@@ -211,10 +212,10 @@ void polish(const std::vector<std::unique_ptr<ceres::GradientProblem>>& problem,
 }
 
 // The objective at every grid point (NaN where it is not finite).
-std::vector<double> screen(const std::vector<std::unique_ptr<ceres::GradientProblem>>& problem, const InitGrid& grid) {
-  std::vector<double> value(grid.size());
-  for_each_index(grid.size(), static_cast<unsigned>(problem.size()), [&](unsigned t, size_t i) {
-    std::vector<double> x = grid.point(i);
+std::vector<double> screen(const Problems& problem, const StartPoint& start, size_t total) {
+  std::vector<double> value(total);
+  for_each_index(total, static_cast<unsigned>(problem.size()), [&](unsigned t, size_t i) {
+    std::vector<double> x = start(i);
     double f = 0;
     value[i] = problem[t]->Evaluate(x.data(), &f, nullptr) && std::isfinite(f) ? f : std::nan("");
   });
@@ -238,17 +239,18 @@ std::vector<size_t> distinct_by_value(const std::vector<double>& value) {
 
 }  // namespace
 
-FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
-                         const FitOptions& options) {
-  const size_t total = grid.size();
-  const auto problem = problems(law, samples, options.huber_delta, thread_count(options, total));
+namespace {
+
+FitResult multistart(const MakeObjective& make, const StartPoint& start, size_t total, const FitOptions& options,
+                     const std::string& what) {
+  const auto problem = problems(make, thread_count(options, total));
   const auto opt = solver_options(options);
   Best all;
   size_t solved = total;
   if (options.exhaustive) {
-    solve_starts(problem, opt, grid, total, [](size_t k) { return k; }, all);
+    solve_starts(problem, opt, start, total, [](size_t k) { return k; }, all);
   } else {
-    std::vector<double> value = screen(problem, grid);
+    std::vector<double> value = screen(problem, start, total);
     std::vector<size_t> starts = distinct_by_value(value);
     all.failed = total - static_cast<size_t>(std::count_if(value.begin(), value.end(), [](double v) { return !std::isnan(v); }));
     // Rounds of the next-best starts, each round's best optima polished, until a round after the
@@ -260,7 +262,7 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
       const double before = all.objective;
       const size_t count = std::min(per_round, starts.size() - done);
       std::vector<Found> found;
-      solve_starts(problem, opt, grid, count, [&](size_t k) { return starts[done + k]; }, all, &found);
+      solve_starts(problem, opt, start, count, [&](size_t k) { return starts[done + k]; }, all, &found);
       polish(problem, options, std::move(found), all);
       done += count;
       if (round >= 1 && !(all.objective < before - 1e-9 * std::abs(before))) break;
@@ -268,9 +270,24 @@ FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples,
     solved = done;
   }
   if (all.params.empty())
-    throw std::runtime_error("law '" + law.name() + "': every one of " + std::to_string(total) +
-                             " starts failed to evaluate");
+    throw std::runtime_error(what + ": every one of " + std::to_string(total) + " starts failed to evaluate");
   return {all.params, all.objective, total, all.failed, solved};
+}
+
+}  // namespace
+
+FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
+                         const FitOptions& options) {
+  return multistart([&] { return law.objective(samples, options.huber_delta); },
+                    [&](size_t i) { return grid.point(i); }, grid.size(), options, "law '" + law.name() + "'");
+}
+
+FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOrderFunction>()>& make,
+                              const std::function<std::vector<double>(size_t)>& start, size_t total,
+                              const FitOptions& options, const std::string& what) {
+  FitOptions every = options;
+  every.exhaustive = true;
+  return multistart(make, start, total, every, what);
 }
 
 FitResult fit_from(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& start,

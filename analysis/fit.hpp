@@ -4,9 +4,13 @@
 // (cheap), and L-BFGS (ceres::GradientProblemSolver) runs only from the best distinct points, in
 // rounds, until a round no longer improves the best optimum; the winner is then polished at a
 // tighter tolerance. `exhaustive` runs L-BFGS from every point, as the papers did.
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <ceres/first_order_function.h>
 
 #include "analysis/law_spec.hpp"
 
@@ -52,6 +56,13 @@ struct FitResult {
 // counts the grid points where the objective is not finite and the L-BFGS runs that failed.
 FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
                          const FitOptions& options);
+
+// L-BFGS from every one of `total` starts over any objective: `make` builds one objective per
+// thread, `start(i)` is start i; `what` names the problem in errors. For callers that rank their
+// own starts (the loss-curve fits); options.exhaustive is implied.
+FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOrderFunction>()>& make,
+                              const std::function<std::vector<double>(size_t)>& start, size_t total,
+                              const FitOptions& options, const std::string& what);
 
 // One L-BFGS run from `start` (bootstrap refits).
 FitResult fit_from(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& start,

@@ -104,4 +104,27 @@ std::vector<std::string> plot_lr(const std::string& dir, const LrFit& fit) {
   return notes;
 }
 
+std::vector<std::string> plot_forecast(const std::string& dir, const std::string& name, const std::string& title,
+                                       const std::vector<long>& observed_steps, const std::vector<double>& observed,
+                                       const std::vector<long>& steps, const std::vector<double>& predicted) {
+  std::vector<std::string> notes;
+  {
+    std::ofstream d(dir + "/" + name + ".dat");
+    d << "# step observed\n";
+    for (size_t i = 0; i < observed_steps.size(); ++i) d << observed_steps[i] << " " << observed[i] << "\n";
+    d << "\n\n# step predicted\n";
+    for (size_t i = 0; i < steps.size(); ++i) d << steps[i] << " " << predicted[i] << "\n";
+  }
+  std::string t = title;
+  for (char& c : t)
+    if (c == '\'' || c == '\\') c = '_';  // the title sits in a gnuplot string
+  write_text_file(dir + "/" + name + ".gp",
+                  std::string(kHeader) + "set output '" + name + ".png'\nset title '" + t + "' noenhanced\n"
+                  "set xlabel 'step'\nset ylabel 'loss'\n"
+                  "plot '" + name + ".dat' index 0 using 1:2 with points pt 7 ps 0.5 title 'observed', \\\n"
+                  "     '' index 1 using 1:2 with lines lw 2 title 'predicted'\n");
+  render(dir, name, notes);
+  return notes;
+}
+
 }  // namespace moelaw::analysis

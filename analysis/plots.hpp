@@ -15,5 +15,9 @@ std::vector<std::string> plot_fit(const std::string& dir, const LawSpec& law, co
                                   const std::vector<Sample>& samples, const std::vector<bool>& held);
 // lr_sweeps: loss against LR per sweep with the fitted parabola and its optimum.
 std::vector<std::string> plot_lr(const std::string& dir, const LrFit& fit);
+// NAME.png: one loss curve's observed points and a law's prediction against the step.
+std::vector<std::string> plot_forecast(const std::string& dir, const std::string& name, const std::string& title,
+                                       const std::vector<long>& observed_steps, const std::vector<double>& observed,
+                                       const std::vector<long>& steps, const std::vector<double>& predicted);
 
 }  // namespace moelaw::analysis

@@ -24,7 +24,7 @@ const __nv_bfloat16* Bf16Matmul::weight_operand(const float* w, size_t count) {
   return converted(w, count, kWeight);
 }
 
-// Row-major buffers seen by column-major cuBLASLt, as in cuda_backend.cu's fp32 products: a
+// Row-major buffers seen by column-major cuBLASLt, as in matmul.cu's fp32 products: a
 // row-major [r,c] buffer is the column-major [c,r] matrix with leading dimension c.
 
 // out[N,OC] = in[N,C]·w[OC,C]ᵀ  ⇔  outᵀ[OC,N] = op_T(wᵀ[C,OC])·inᵀ[C,N]

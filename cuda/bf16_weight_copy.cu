@@ -7,18 +7,8 @@
 
 namespace moelaw::cuda {
 
-Bf16WeightCopy::~Bf16WeightCopy() {
-  if (copy_) cudaFree(copy_);
-}
-
 void Bf16WeightCopy::register_range(const float* base, size_t n) {
-  if (n > capacity_) {
-    if (copy_) MOELAW_CUDA_CHECK(cudaFree(copy_));
-    copy_ = nullptr;
-    capacity_ = 0;
-    MOELAW_CUDA_CHECK(cudaMalloc(&copy_, n * sizeof(__nv_bfloat16)));
-    capacity_ = n;
-  }
+  copy_ = storage_.get<__nv_bfloat16>(n);
   base_ = n ? base : nullptr;
   n_ = n;
   stale_ = true;

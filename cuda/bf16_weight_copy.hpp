@@ -7,12 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "device_scratch.hpp"
+
 namespace moelaw::cuda {
 
 class Bf16WeightCopy {
  public:
   Bf16WeightCopy() = default;
-  ~Bf16WeightCopy();
   Bf16WeightCopy(const Bf16WeightCopy&) = delete;
   Bf16WeightCopy& operator=(const Bf16WeightCopy&) = delete;
 
@@ -37,8 +38,8 @@ class Bf16WeightCopy {
 
   const float* base_ = nullptr;
   size_t n_ = 0;
+  DeviceScratch storage_;  // grows with the largest range registered
   __nv_bfloat16* copy_ = nullptr;
-  size_t capacity_ = 0;
   bool stale_ = true;
 };
 

@@ -3,21 +3,21 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include <cmath>
 #include <stdexcept>
 
 #include "bf16_matmul.hpp"
 #include "check.hpp"
+#include "device_scratch.hpp"
 #include "flash_attention.hpp"
 #include "kernels.hpp"
-#include "moe_kernels.hpp"
 
 namespace moelaw::cuda {
 
 namespace {
 
-// Row-major matrices seen by column-major cuBLAS: a row-major [r,c] buffer is the column-major
-// [c,r] matrix, its transpose. Every GEMM below is written in those terms.
+// The adapter: each operation of the seam calls its kernels (cuda/<op>.cu, declared in
+// kernels.hpp), in fp32 or, for matrix products and attention, in bf16 (bf16_matmul.hpp,
+// flash_attention.hpp).
 class CudaBackend final : public backend::Backend<float> {
  public:
   CudaBackend(int device, backend::Precision precision) : device_(device), precision_(precision) {
@@ -33,11 +33,7 @@ class CudaBackend final : public backend::Backend<float> {
     bf16_->set_padded_groups(padded);
     return true;
   }
-  ~CudaBackend() override {
-    if (scratch_) cudaFree(scratch_);
-    if (moe_workspace_) cudaFree(moe_workspace_);
-    cublasDestroy(blas_);
-  }
+  ~CudaBackend() override { cublasDestroy(blas_); }
 
   std::string name() const override { return precision_ == backend::Precision::bf16 ? "cuda-bf16" : "cuda"; }
 
@@ -67,18 +63,14 @@ class CudaBackend final : public backend::Backend<float> {
     if (bf16_) bf16_->weights().register_range(base, n);
   }
 
-  // out[N,OC] = in[N,C]·w[OC,C]ᵀ  ⇔  outᵀ[OC,N] = w·inᵀ (column-major: op(wᵀ)=T, inᵀ as is).
   void matmul_forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC) override {
     if (bf16_) return bf16_->forward(out, in, w, N, C, OC);
-    gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, in, C, 0.0f, out, OC);
+    kernels::matmul_forward(blas_, out, in, w, N, C, OC);
   }
   void matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N,
                        int64_t C, int64_t OC) override {
     if (bf16_) return bf16_->backward(din, dw, dout, in, w, N, C, OC);
-    // dinᵀ[C,N] += wᵀ[C,OC]·doutᵀ[OC,N]
-    if (din) gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, w, C, dout, OC, 1.0f, din, C);
-    // dwᵀ[C,OC] += inᵀ[C,N]·dout[N,OC]
-    if (dw) gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, in, C, dout, OC, 1.0f, dw, C);
+    kernels::matmul_backward(blas_, din, dw, dout, in, w, N, C, OC);
   }
   // fp32 keeps the per-group loop (cuBLAS products checked exactly against the CPU's); bf16 converts
   // the activations once and runs the groups on cuBLASLt (bf16_matmul.hpp).
@@ -116,7 +108,7 @@ class CudaBackend final : public backend::Backend<float> {
   }
 
   // bf16 with a flash kernel for the head size: flash attention, the state one log-sum-exp per row.
-  // Otherwise the cuBLAS path below, the state the probabilities.
+  // Otherwise the cuBLAS path of attention.cu, the state the probabilities.
   bool use_flash(int64_t D) const { return precision_ == backend::Precision::bf16 && flash::supports(D); }
   int64_t attention_state_size(int64_t B, int64_t T, int64_t H, int64_t D) const override {
     return use_flash(D) ? B * H * T : B * H * T * T;
@@ -124,43 +116,17 @@ class CudaBackend final : public backend::Backend<float> {
   void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, int64_t B,
                          int64_t T, int64_t H, int64_t D) override {
     if (use_flash(D)) return flash::forward(out, probs, q, k, v, B, T, H, D);
-    // Per sequence b, batched over heads h (q, k, v of head h start h·D floats apart, rows H·D
-    // apart; score blocks T·T apart).
-    const int64_t C = H * D;
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t x = b * T * C, p = b * H * T * T;
-      // scoresᵀ per head: [Tk,Tq] = K·Qᵀ  (K, Q row-major [T,D] with row stride C)
-      batched(CUBLAS_OP_T, CUBLAS_OP_N, T, T, D, k + x, C, D, q + x, C, D, 0.0f, probs + p, T, T * T, H);
-    }
-    kernels::causal_softmax(probs, B * H, T, float(1.0 / std::sqrt(double(D))));
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t x = b * T * C, p = b * H * T * T;
-      // outᵀ[D,Tq] = Vᵀ[D,Tk]·Pᵀ[Tk,Tq]
-      batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, v + x, C, D, probs + p, T, T * T, 0.0f, out + x, C, D, H);
-    }
+    kernels::attention_forward(blas_, out, probs, q, k, v, B, T, H, D);
   }
   void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* probs,
                           const float* q, const float* k, const float* v, int64_t B, int64_t T, int64_t H,
                           int64_t D) override {
-    if (use_flash(D))
-      return flash::backward(dq, dk, dv, dout, out, probs, q, k, v, scratch(size_t(B * H * T)), B, T, H, D);
-    const int64_t C = H * D;
-    float* ds = scratch(size_t(B * H * T * T));
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t x = b * T * C, p = b * H * T * T;
-      // dPᵀ[Tk,Tq] = V·doutᵀ
-      batched(CUBLAS_OP_T, CUBLAS_OP_N, T, T, D, v + x, C, D, dout + x, C, D, 0.0f, ds + p, T, T * T, H);
-      // dVᵀ[D,Tk] += doutᵀ[D,Tq]·P[Tq,Tk]
-      batched(CUBLAS_OP_N, CUBLAS_OP_T, D, T, T, dout + x, C, D, probs + p, T, T * T, 1.0f, dv + x, C, D, H);
+    if (use_flash(D)) {
+      float* delta = attention_scratch_.get<float>(size_t(B * H * T));
+      return flash::backward(dq, dk, dv, dout, out, probs, q, k, v, delta, B, T, H, D);
     }
-    kernels::causal_softmax_backward(ds, probs, B * H, T, float(1.0 / std::sqrt(double(D))));
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t x = b * T * C, p = b * H * T * T;
-      // dQᵀ[D,Tq] += Kᵀ[D,Tk]·dSᵀ[Tk,Tq]
-      batched(CUBLAS_OP_N, CUBLAS_OP_N, D, T, T, k + x, C, D, ds + p, T, T * T, 1.0f, dq + x, C, D, H);
-      // dKᵀ[D,Tk] += Qᵀ[D,Tq]·dS[Tq,Tk]
-      batched(CUBLAS_OP_N, CUBLAS_OP_T, D, T, T, q + x, C, D, ds + p, T, T * T, 1.0f, dk + x, C, D, H);
-    }
+    float* dscores = attention_scratch_.get<float>(size_t(B * H * T * T));
+    kernels::attention_backward(blas_, dq, dk, dv, dout, probs, q, k, v, dscores, B, T, H, D);
   }
   void swiglu_forward(float* out, const float* gate, const float* up, int64_t N, int64_t F) override {
     kernels::swiglu_forward(out, gate, up, N * F);
@@ -189,7 +155,7 @@ class CudaBackend final : public backend::Backend<float> {
 
   void moe_route(float* logits_to_probs, float* lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
                  int64_t N, int64_t E, int64_t k, int64_t capacity) override {
-    int32_t* workspace = moe_workspace(kernels::moe_route_workspace(N, E, k));
+    int32_t* workspace = moe_workspace_.get<int32_t>(kernels::moe_route_workspace(N, E, k));
     kernels::moe_route(logits_to_probs, lse, expert, slot, counts, sums, workspace, N, E, k, capacity);
   }
   void moe_route_backward(float* dlogits, const float* dprobs, const float* probs, const float* lse,
@@ -219,49 +185,11 @@ class CudaBackend final : public backend::Backend<float> {
   void synchronize() override { MOELAW_CUDA_CHECK(cudaDeviceSynchronize()); }
 
  private:
-  void gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-    if (m == 0 || n == 0) return;
-    const float one = 1.0f;
-    MOELAW_CUBLAS_CHECK(cublasSgemm(blas_, ta, tb, int(m), int(n), int(k), &one, a, int(lda), b, int(ldb), &beta, c,
-                                    int(ldc)));
-  }
-  void batched(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k, const float* a,
-               int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta, float* c,
-               int64_t ldc, int64_t stride_c, int64_t count) {
-    const float one = 1.0f;
-    MOELAW_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, ta, tb, int(m), int(n), int(k), &one, a, int(lda), stride_a, b,
-                                                  int(ldb), stride_b, &beta, c, int(ldc), stride_c, int(count)));
-  }
-  // Attention's dP/dS buffer (flash: Δ), grown on demand and kept.
-  float* scratch(size_t floats) {
-    if (floats > scratch_floats_) {
-      if (scratch_) MOELAW_CUDA_CHECK(cudaFree(scratch_));
-      scratch_ = nullptr;
-      MOELAW_CUDA_CHECK(cudaMalloc(&scratch_, floats * sizeof(float)));
-      scratch_floats_ = floats;
-    }
-    return scratch_;
-  }
-
-  // The router's per-chunk expert counts, grown on demand and kept.
-  int32_t* moe_workspace(size_t ints) {
-    if (ints > moe_workspace_ints_) {
-      if (moe_workspace_) MOELAW_CUDA_CHECK(cudaFree(moe_workspace_));
-      moe_workspace_ = nullptr;
-      MOELAW_CUDA_CHECK(cudaMalloc(&moe_workspace_, ints * sizeof(int32_t)));
-      moe_workspace_ints_ = ints;
-    }
-    return moe_workspace_;
-  }
-
   int device_;
   backend::Precision precision_;
   cublasHandle_t blas_ = nullptr;
-  float* scratch_ = nullptr;
-  size_t scratch_floats_ = 0;
-  int32_t* moe_workspace_ = nullptr;
-  size_t moe_workspace_ints_ = 0;
+  DeviceScratch attention_scratch_;  // attention's dP/dS buffer (flash: Δ)
+  DeviceScratch moe_workspace_;      // the router's per-chunk expert counts
   std::unique_ptr<Bf16Matmul> bf16_;  // bf16 precision: matrix products on cuBLASLt
 };
 

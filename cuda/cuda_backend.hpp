@@ -5,7 +5,7 @@
 // registered weights, and, with heads of 64 or 128, flash attention on tensor cores
 // (cuda/flash_attention.hpp, one log-sum-exp per row as its saved state). Otherwise attention
 // is batched GEMMs around a causal-softmax kernel with the probabilities as its saved state.
-// Kernels for the rest: cuda/kernels.hpp.
+// Kernels for the rest: cuda/kernels.hpp, one file per op (cuda/<op>.cu).
 #include <memory>
 
 #include "backend/backend.hpp"

@@ -1,7 +1,5 @@
 #include "launcher/run_state.hpp"
 
-#include <signal.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -38,17 +36,9 @@ std::optional<ExitRecord> read_exit_record(const std::string& path) {
   return r;
 }
 
-// The local executor records its pid while a run goes on.
-bool local_job_alive(const nlohmann::json& record) {
-  if (record.value("executor", "") != "local" || !record.contains("pid") || !record["pid"].is_number_integer())
-    return false;
-  const pid_t pid = record["pid"].get<pid_t>();
-  return pid > 0 && ::kill(pid, 0) == 0 && record.value("running", false);
-}
-
 }  // namespace
 
-RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, const std::vector<SlurmJob>& jobs) {
+RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, const ExecutorJobs& jobs) {
   RunStatus s;
   s.name = planned.at("name").get<std::string>();
   s.role = planned.value("role", "");
@@ -80,21 +70,17 @@ RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, co
 
   const auto record = dir.read_json(dir.record_path(s.name));
   s.job_id = record.value("job_id", "");
-  const std::string name = dir.job_name(s.name);
-  for (const auto& job : jobs)  // the newest job of that name (ids grow)
-    if (job.name == name && (!s.job || std::stoll(job.id) > std::stoll(s.job->id))) s.job = job;
-  if (s.job && s.job->active()) s.job_id = s.job->id;
+  if (auto it = jobs.find(s.name); it != jobs.end()) s.job = it->second;
+  if (s.job && s.job->active) s.job_id = s.job->id;
   const auto exit = read_exit_record(dir.exit_path(s.name));
   const bool exit_is_current = exit && !s.job_id.empty() && exit->job_id == s.job_id;
 
   if (complete && summary_tokens >= s.target_tokens) {
     s.state = RunState::done;
-  } else if (s.job && s.job->active()) {
-    s.state = s.job->running() ? RunState::running : RunState::queued;
+  } else if (s.job && s.job->active) {
+    s.state = s.job->running ? RunState::running : RunState::queued;
     if (s.state == RunState::queued && exit_is_current && exit->status == 75) s.state = RunState::preempted;
-    s.detail = s.job->reason == "None" ? "" : s.job->reason;
-  } else if (local_job_alive(record)) {
-    s.state = RunState::running;
+    if (!s.job->reason.empty()) s.detail = s.job->reason == "None" ? "" : s.job->reason;
   } else if (s.job_id.empty() && !exit) {
     s.state = RunState::planned;
   } else if (exit_is_current && exit->status == 75) {

@@ -1,6 +1,7 @@
 #pragma once
 // Where each run of a submitted experiment stands, from the run directory (the ground truth of
-// what is done), the job record, the exit record the batch script leaves, and the scheduler.
+// what is done), the job record, the exit record the batch script leaves, and the executor's
+// view of the job (launcher/executor.hpp): nothing here knows which executor that is.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "launcher/experiment_dir.hpp"
-#include "launcher/slurm_client.hpp"
+#include "launcher/executor.hpp"
 
 namespace moelaw::launcher {
 
@@ -26,12 +27,13 @@ struct RunStatus {
   std::optional<double> last_loss;   // latest training loss
   std::optional<double> final_loss;  // held-out loss of a finished run
   std::string job_id;                // the job that runs or last ran it
-  std::optional<SlurmJob> job;       // the scheduler's view of that job, if it still has it
+  std::optional<ExecutorJob> job;    // the executor's view of that job, if it still holds it
   std::string detail;                // why failed, the scheduler's reason, ...
 };
 
-// `planned_run` is one element of plan.json's "runs"; `jobs` the scheduler's jobs of this
-// experiment (empty for the local executor or when SLURM is not reachable).
-RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned_run, const std::vector<SlurmJob>& jobs);
+// `planned_run` is one element of plan.json's "runs"; `jobs` what the executors hold for this
+// experiment's runs (empty when none is reachable: the run directory still tells done, preempted
+// and failed apart).
+RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned_run, const ExecutorJobs& jobs);
 
 }  // namespace moelaw::launcher

@@ -1,9 +1,9 @@
 #pragma once
 // `moelaw submit`: writes the experiment directory (plan, configurations, batch scripts) and
-// starts what is not done, under the experiment's submit lock. Runs that are done, queued or
-// running are left alone; failed, preempted and new ones are (re)submitted. Cooldowns depend on
-// their trunk: with SLURM through afterok on the trunk's job (unless the branch checkpoint is
-// already on disk), with the local executor by running in plan order.
+// hands the plan to the executor (launcher/executor.hpp), under the experiment's submit lock.
+// Runs that are done, queued or running are left alone; failed, preempted and new ones are
+// (re)submitted; cooldowns wait for their trunk. Before anything is written or queued, every
+// run's inputs are checked and its relative paths made absolute (launcher/submit_checks.hpp).
 #include <string>
 
 #include "launcher/experiment.hpp"
@@ -12,7 +12,7 @@
 namespace moelaw::launcher {
 
 struct SubmitOptions {
-  std::string executor;       // "slurm" or "local"
+  std::string executor;       // a name of executor_names(): "slurm", "local"
   std::string exp_dir;
   bool dry_run = false;       // say what would be done; write and start nothing
   std::string template_path;  // empty: the compiled-in slurm/job.sbatch.in
@@ -23,6 +23,7 @@ struct SubmitOptions {
 
 // Returns the exit status for `moelaw submit`: 0 when everything is done or submitted, 1 when a
 // local run failed, 75 when the local executor was interrupted (submit again to continue).
-int submit(const Experiment& experiment, const Plan& plan, const SubmitOptions& options);
+// A run that could not start is a UsageError naming it, with nothing written or queued.
+int submit(const Experiment& experiment, Plan plan, const SubmitOptions& options);
 
 }  // namespace moelaw::launcher

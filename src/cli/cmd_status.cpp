@@ -1,19 +1,13 @@
 // `moelaw status EXP_DIR [--json]`: one row per run of the plan submitted last, and totals.
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
-#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "common/errors.hpp"
-#include "launcher/experiment_dir.hpp"
+#include "launcher/experiment_status.hpp"
 #include "launcher/plan.hpp"
-#include "launcher/process.hpp"
-#include "launcher/run_state.hpp"
-#include "launcher/slurm_client.hpp"
 
 namespace moelaw::cli {
 
@@ -30,37 +24,8 @@ int cmd_status(const Argv& argv) {
     return 0;
   }
   args.expect_positionals(1, 1);
-  launcher::ExperimentDir dir(args.positionals()[0]);
-  if (!std::filesystem::exists(dir.plan_path()))
-    throw UsageError(dir.root() + ": no plan.json: not an experiment directory written by `moelaw submit`");
-  auto plan = dir.read_json(dir.plan_path());
-  if (!plan.contains("runs") || !plan["runs"].is_array()) throw UsageError(dir.plan_path() + ": no \"runs\" list");
-
-  std::vector<launcher::SlurmJob> jobs;
-  std::string scheduler_note;
-  bool uses_slurm = false;
-  for (const auto& r : plan["runs"])
-    if (dir.read_json(dir.record_path(r.value("name", ""))).value("executor", "") == "slurm") uses_slurm = true;
-  if (uses_slurm) {
-    try {
-      jobs = launcher::SlurmClient().jobs_with_prefix(dir.job_name(""));
-    } catch (const std::exception& e) {
-      scheduler_note = std::string("SLURM not reachable, states from the run directories only: ") + e.what();
-    }
-  }
-
-  std::vector<launcher::RunStatus> rows;
-  std::map<std::string, int> totals;
-  int64_t tokens_done = 0, tokens_planned = 0;
-  for (const auto& r : plan["runs"]) {
-    rows.push_back(launcher::run_status(dir, r, jobs));
-    const auto& s = rows.back();
-    ++totals[launcher::state_name(s.state)];
-    int64_t start = r.value("start_tokens", int64_t{0});
-    tokens_planned += s.target_tokens - start;
-    tokens_done += std::clamp<int64_t>(s.tokens_done - start, 0, s.target_tokens - start);
-  }
-
+  const auto status = launcher::experiment_status(launcher::ExperimentDir(args.positionals()[0]));
+  const auto& rows = status.runs;
   if (args.flag("--json")) {
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& s : rows) {
@@ -69,13 +34,13 @@ int cmd_status(const Argv& argv) {
                       {"tokens_done", s.tokens_done}, {"target_tokens", s.target_tokens},
                       {"last_loss", opt(s.last_loss)}, {"final_loss", opt(s.final_loss)},
                       {"job_id", s.job_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.job_id)},
-                      {"scheduler_state", s.job ? nlohmann::json(s.job->state) : nlohmann::json(nullptr)},
+                      {"scheduler_state", s.job && !s.job->state.empty() ? nlohmann::json(s.job->state) : nlohmann::json(nullptr)},
                       {"init_from", s.init_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.init_from)},
                       {"detail", s.detail}});
     }
-    nlohmann::json out = {{"experiment", plan.value("experiment", "")}, {"runs", runs}, {"totals", totals},
-                          {"tokens_done", tokens_done}, {"tokens_planned", tokens_planned}};
-    if (!scheduler_note.empty()) out["note"] = scheduler_note;
+    nlohmann::json out = {{"experiment", status.experiment}, {"runs", runs}, {"totals", status.totals},
+                          {"tokens_done", status.tokens_done}, {"tokens_planned", status.tokens_planned}};
+    if (!status.note.empty()) out["note"] = status.note;
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -93,11 +58,11 @@ int cmd_status(const Argv& argv) {
                 loss, held, s.job_id.empty() ? "-" : s.job_id.c_str(), extra.c_str());
   }
   std::string summary;
-  for (auto& [state, n] : totals) summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+  for (auto& [state, n] : status.totals) summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + state;
   std::printf("\n%zu runs: %s; %s of %s tokens trained\n", rows.size(), summary.c_str(),
-              launcher::format_tokens(static_cast<double>(tokens_done)).c_str(),
-              launcher::format_tokens(static_cast<double>(tokens_planned)).c_str());
-  if (!scheduler_note.empty()) std::printf("%s\n", scheduler_note.c_str());
+              launcher::format_tokens(static_cast<double>(status.tokens_done)).c_str(),
+              launcher::format_tokens(static_cast<double>(status.tokens_planned)).c_str());
+  if (!status.note.empty()) std::printf("%s\n", status.note.c_str());
   return 0;
 }
 

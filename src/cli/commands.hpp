@@ -28,6 +28,7 @@ int cmd_status(const Argv& argv);
 int cmd_collect(const Argv& argv);
 int cmd_fit(const Argv& argv);
 int cmd_optimal(const Argv& argv);
+int cmd_forecast(const Argv& argv);
 
 // The table `moelaw --help` lists, in this order.
 inline const Command kCommands[] = {
@@ -45,6 +46,7 @@ inline const Command kCommands[] = {
     {"collect", "gather the summaries of finished runs into a runs table (CSV)", cmd_collect},
     {"fit", "fit a scaling law to a runs table: coefficients, tables, plots", cmd_fit},
     {"optimal", "compute-, memory- and inference-optimal configurations from a fitted law", cmd_optimal},
+    {"forecast", "fit a loss-curve law across LR schedules; predict curves from their schedules", cmd_forecast},
 };
 
 }  // namespace moelaw::cli

@@ -1,48 +1,26 @@
-// Column reductions over token positions: RMSNorm's gain gradient and the embedding's
-// scatter-add. Both must be parallel over positions (16K of them in a step of the benchmark
-// models) yet deterministic, so neither uses atomics:
-//  * gain: partial sums over fixed row ranges, then the ranges added in order;
-//  * embedding: positions grouped by token on the host (the token ids are 4 bytes a position),
-//    then one block per distinct token adds its positions' rows in position order, which is
-//    also the CPU reference's order, so the two agree exactly.
+// The embedding lookup and its scatter-add. The backward must be parallel over positions (16K of
+// them in a step of the benchmark models) yet deterministic, so it uses no atomics: positions are
+// grouped by token on the host (the token ids are 4 bytes a position), then one block per distinct
+// token adds its positions' rows in position order, which is also the CPU reference's order, so
+// the two agree exactly.
 #include <algorithm>
 #include <vector>
 
 #include "check.hpp"
 #include "device_scratch.hpp"
 #include "kernels.hpp"
+#include "launch.cuh"
 
 namespace moelaw::cuda::kernels {
 
 namespace {
 
-constexpr int kColumns = 32, kRowLanes = 8;
-
-// Block (32 columns × 8 row lanes) for one range of rows: partial[range, c] = Σ dout·in·rstd.
-__global__ void gain_partials_kernel(float* partial, const float* dout, const float* in, const float* rstd,
-                                     int64_t N, int64_t C) {
-  const int64_t c = int64_t(blockIdx.x) * kColumns + threadIdx.x;
-  const int64_t range = blockIdx.y, ranges = gridDim.y;
-  const int64_t begin = N * range / ranges, end = N * (range + 1) / ranges;
-  float acc = 0;
-  if (c < C)
-    for (int64_t n = begin + threadIdx.y; n < end; n += kRowLanes) acc += dout[n * C + c] * in[n * C + c] * rstd[n];
-  __shared__ float lanes[kRowLanes][kColumns + 1];
-  lanes[threadIdx.y][threadIdx.x] = acc;
-  __syncthreads();
-  if (threadIdx.y == 0 && c < C) {
-    float total = 0;
-    for (int i = 0; i < kRowLanes; ++i) total += lanes[i][threadIdx.x];
-    partial[range * C + c] = total;
-  }
-}
-
-__global__ void add_partials_kernel(float* dgain, const float* partial, int64_t ranges, int64_t C) {
-  const int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  float total = 0;
-  for (int64_t r = 0; r < ranges; ++r) total += partial[r * C + c];
-  dgain[c] += total;
+__global__ void embedding_forward_kernel(float* out, const int32_t* tokens, const float* table, int64_t N,
+                                         int64_t C) {
+  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= N * C) return;
+  const int64_t n = i / C, c = i % C;
+  out[i] = table[int64_t(tokens[n]) * C + c];
 }
 
 // Block u handles distinct token tokens_sorted[u]: its positions are order[first[u] .. first[u+1]).
@@ -59,16 +37,9 @@ __global__ void embedding_backward_kernel(float* dtable, const float* dout, cons
 
 }  // namespace
 
-void rmsnorm_backward_gain(float* dgain, const float* dout, const float* in, const float* rstd, int64_t N,
-                           int64_t C) {
-  if (N == 0 || C == 0) return;
-  static DeviceScratch scratch;
-  const int64_t ranges = std::clamp<int64_t>(N / 64, 1, 256);
-  float* partial = scratch.get<float>(size_t(ranges * C));
-  const dim3 block(kColumns, kRowLanes), grid(unsigned((C + kColumns - 1) / kColumns), unsigned(ranges));
-  gain_partials_kernel<<<grid, block>>>(partial, dout, in, rstd, N, C);
-  MOELAW_CUDA_LAUNCHED();
-  add_partials_kernel<<<unsigned((C + 127) / 128), 128>>>(dgain, partial, ranges, C);
+void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C) {
+  if (N * C == 0) return;
+  embedding_forward_kernel<<<blocks_for(N * C, 256), 256>>>(out, tokens, table, N, C);
   MOELAW_CUDA_LAUNCHED();
 }
 

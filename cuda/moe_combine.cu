@@ -1,49 +1,15 @@
-// The MoE layer's row movements: permutation into the send buffer, regrouping by an index, and
-// the weighted combine with its backward. One block per row (or per token); a token's choices
-// are taken in choice order, with explicit roundings (no fused multiply-add) like the reference.
+// The MoE layer's weighted combine of the experts' output rows into token rows, and its backward.
+// One block per token; a token's choices are taken in choice order, with explicit roundings (no
+// fused multiply-add) like the reference.
 #include "block_reduce.cuh"
 #include "check.hpp"
-#include "moe_kernels.hpp"
+#include "kernels.hpp"
 
 namespace moelaw::cuda::kernels {
 
 namespace {
 
 constexpr int kThreads = 128;
-
-// Block i: choice i's row. Its send position is the rows kept by lower experts plus its slot.
-__global__ void permute_kernel(float* send, int32_t* position, const float* x, const int32_t* expert,
-                               const int32_t* slot, const int64_t* kept, int64_t k, int64_t d) {
-  __shared__ int64_t pos;
-  const int64_t i = blockIdx.x;
-  if (threadIdx.x == 0) {
-    const int32_t e = expert[i];
-    int64_t p = -1;
-    if (e >= 0) {
-      p = slot[i];
-      for (int32_t lower = 0; lower < e; ++lower) p += kept[lower];
-    }
-    pos = p;
-    position[i] = int32_t(p);
-  }
-  __syncthreads();
-  if (pos < 0) return;
-  const float* src = x + (i / k) * d;
-  float* dst = send + pos * d;
-  for (int64_t c = threadIdx.x; c < d; c += blockDim.x) dst[c] = src[c];
-}
-
-__global__ void gather_rows_kernel(float* out, const float* in, const int32_t* index, int64_t width) {
-  const int64_t i = blockIdx.x;
-  const float* src = in + int64_t(index[i]) * width;
-  for (int64_t c = threadIdx.x; c < width; c += blockDim.x) out[i * width + c] = src[c];
-}
-
-__global__ void scatter_rows_kernel(float* out, const float* in, const int32_t* index, int64_t width) {
-  const int64_t i = blockIdx.x;
-  float* dst = out + int64_t(index[i]) * width;
-  for (int64_t c = threadIdx.x; c < width; c += blockDim.x) dst[c] = in[i * width + c];
-}
 
 // Block t: token t's output row, its choices added in choice order.
 __global__ void combine_kernel(float* out, const float* rows, const float* probs, const int32_t* expert,
@@ -84,25 +50,6 @@ __global__ void combine_backward_kernel(float* drows, float* dprobs, const float
 }
 
 }  // namespace
-
-void moe_permute(float* send, int32_t* position, const float* x, const int32_t* expert, const int32_t* slot,
-                 const int64_t* kept, int64_t N, int64_t /*E*/, int64_t k, int64_t d) {
-  if (N * k == 0) return;
-  permute_kernel<<<unsigned(N * k), kThreads>>>(send, position, x, expert, slot, kept, k, d);
-  MOELAW_CUDA_LAUNCHED();
-}
-
-void gather_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) {
-  if (rows == 0) return;
-  gather_rows_kernel<<<unsigned(rows), kThreads>>>(out, in, index, width);
-  MOELAW_CUDA_LAUNCHED();
-}
-
-void scatter_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) {
-  if (rows == 0) return;
-  scatter_rows_kernel<<<unsigned(rows), kThreads>>>(out, in, index, width);
-  MOELAW_CUDA_LAUNCHED();
-}
 
 void moe_combine(float* out, const float* rows, const float* probs, const int32_t* expert, const int32_t* position,
                  int64_t N, int64_t E, int64_t k, int64_t d, bool accumulate) {

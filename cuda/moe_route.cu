@@ -1,5 +1,5 @@
 // The router on the GPU: softmax and top-k per token, then the capacity slots, then the sums of
-// the auxiliary losses.
+// the auxiliary losses; and its backward (route_backward_kernel).
 //
 // Slots must equal the CPU's sequential rule: choices are visited in "capacity order" c = j·N + t
 // (choice rank j, then token t), and a choice's slot is the number of choices before it, in that
@@ -17,7 +17,8 @@
 
 #include "block_reduce.cuh"
 #include "check.hpp"
-#include "moe_kernels.hpp"
+#include "kernels.hpp"
+#include "launch.cuh"
 
 namespace moelaw::cuda::kernels {
 
@@ -144,8 +145,6 @@ __global__ void route_backward_kernel(float* dlogits, const float* dprobs, const
   for (int64_t e = 0; e < E; ++e)
     dlogits[t * E + e] = float(double(p[e]) * (double(g[e] + aux(e)) - dot) + zc * double(p[e]));
 }
-
-int blocks_for(int64_t n, int threads) { return int((n + threads - 1) / threads); }
 
 }  // namespace
 

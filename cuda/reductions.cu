@@ -4,6 +4,7 @@
 
 #include "block_reduce.cuh"
 #include "check.hpp"
+#include "device_scratch.hpp"
 #include "kernels.hpp"
 
 namespace moelaw::cuda::kernels {
@@ -24,19 +25,19 @@ __global__ void chunk_sum_kernel(double* partial, const float* x, int64_t n) {
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
+// Partial sums in a buffer kept between calls: a cudaMalloc/cudaFree pair per call would
+// synchronise the whole device (every stream) in the middle of the overlapped backward, where the
+// gradient exchange runs on its own stream. The copy back waits for the default stream only.
 template <bool kSquares>
 double chunked_sum(const float* x, int64_t n) {
   if (n == 0) return 0;
+  static DeviceScratch scratch;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  double* partial = nullptr;
-  MOELAW_CUDA_CHECK(cudaMalloc(&partial, size_t(chunks) * sizeof(double)));
+  double* partial = scratch.get<double>(size_t(chunks));
   chunk_sum_kernel<kSquares><<<unsigned(chunks), 256>>>(partial, x, n);
+  MOELAW_CUDA_LAUNCHED();
   std::vector<double> host(static_cast<size_t>(chunks));
-  cudaError_t launched = cudaGetLastError();
-  cudaError_t copied = cudaMemcpy(host.data(), partial, host.size() * sizeof(double), cudaMemcpyDeviceToHost);
-  cudaFree(partial);
-  MOELAW_CUDA_CHECK(launched);
-  MOELAW_CUDA_CHECK(copied);
+  MOELAW_CUDA_CHECK(cudaMemcpy(host.data(), partial, host.size() * sizeof(double), cudaMemcpyDeviceToHost));
   double total = 0;
   for (double p : host) total += p;
   return total;

@@ -1,0 +1,113 @@
+#include "analysis/collect.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/atomic_file.hpp"
+#include "common/errors.hpp"
+#include "train/run_dir.hpp"
+
+namespace moelaw::analysis {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kColumns = {"run_id", "n_act", "n_total", "n_act_nonembedding", "tokens", "experts",
+                                           "top_k", "granularity", "lr", "seed", "final_loss", "init_from"};
+
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  // Numbers as nlohmann writes them: the shortest text that reads back to the same double.
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// Directories that hold run traces, under and including each root.
+std::set<std::string> candidate_dirs(const std::vector<std::string>& roots) {
+  std::set<std::string> dirs;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root)) throw UsageError(root + ": not a directory");
+    if (fs::exists(fs::path(root) / "summary.json") || fs::exists(fs::path(root) / "metrics.h5")) dirs.insert(root);
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      auto name = e.path().filename();
+      if ((e.is_regular_file() && (name == "summary.json" || name == "metrics.h5" || name == "config.toml")) ||
+          (e.is_directory() && name == "checkpoints"))
+        dirs.insert(e.path().parent_path().string());
+    }
+  }
+  return dirs;
+}
+
+}  // namespace
+
+CollectedRuns collect_runs(const std::vector<std::string>& roots) {
+  CollectedRuns out;
+  for (const auto& d : candidate_dirs(roots)) {
+    train::RunDir run(d);
+    if (!fs::exists(run.summary_path())) {
+      // A config.toml alone may be an experiment definition, not a run: require run traces.
+      if (fs::exists(run.metrics_path()) || fs::exists(run.checkpoint_dir()))
+        out.not_collected.push_back(d + ": no summary.json (not finished)");
+      continue;
+    }
+    nlohmann::json s;
+    try {
+      std::ifstream in(run.summary_path());
+      s = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      out.not_collected.push_back(d + ": unreadable summary.json (" + e.what() + ")");
+      continue;
+    }
+    if (!s.is_object() || !s.value("complete", false)) {
+      out.not_collected.push_back(d + ": summary.json does not say complete");
+      continue;
+    }
+    if (s.contains("decay_fraction") && s["decay_fraction"].is_number() && s["decay_fraction"].get<double>() == 0) {
+      // A grid's trunk: its loss is that of a run whose LR never decayed, not a data point.
+      out.not_collected.push_back(d + ": constant-LR trunk (train.decay_fraction = 0), not a finished schedule");
+      continue;
+    }
+    out.complete.emplace_back(d, s);
+  }
+  return out;
+}
+
+std::vector<std::string> runs_table_columns(const CollectedRuns& runs) {
+  std::vector<std::string> columns = kColumns;
+  std::set<std::string> extra;
+  for (const auto& [d, s] : runs.complete)
+    for (auto& [k, v] : s.items())
+      if (k != "complete" && std::find(kColumns.begin(), kColumns.end(), k) == kColumns.end()) extra.insert(k);
+  columns.insert(columns.end(), extra.begin(), extra.end());
+  columns.push_back("run_dir");
+  return columns;
+}
+
+std::string runs_table_csv(const CollectedRuns& runs) {
+  const auto columns = runs_table_columns(runs);
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i];
+  out += "\n";
+  for (const auto& [d, s] : runs.complete) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      nlohmann::json v = columns[i] == "run_dir" ? nlohmann::json(d) : s.value(columns[i], nlohmann::json(nullptr));
+      out += (i ? "," : "") + csv_cell(v);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void write_runs_table(const std::string& path, const CollectedRuns& runs) {
+  const fs::path parent = fs::absolute(path).parent_path();
+  if (fs::is_directory(path) || !fs::is_directory(parent)) throw UsageError(path + ": cannot write");
+  write_file_atomically(path, {runs_table_csv(runs)});
+}
+
+}  // namespace moelaw::analysis

@@ -1,0 +1,33 @@
+#pragma once
+// Loss curves with their whole LR schedule, from two sources:
+// - a CSV in the interchange format of ../shared/data/loss-curves/README.md: header step,lr,loss;
+//   rows sorted by step; the LR is linear between listed steps; loss empty on schedule-only rows;
+// - a moelaw run directory: the schedule from its config.toml (train/schedule.hpp, to the run's
+//   planned end, so a running job's schedule is known beyond its last step), the losses from
+//   metrics.h5; a cooldown branched with --init-from continues its trunk's curve (found through
+//   summary.json's init_from or its checkpoints' branched_from), as far back as the trunk goes.
+// Bad input is a UsageError naming the file and row (CSV) or the run directory and what is wrong.
+#include <string>
+#include <vector>
+
+namespace moelaw::analysis {
+
+enum class CurveLosses { held_out, training };
+
+struct LossCurve {
+  std::string source;        // the path given
+  std::string series;        // "csv", "held-out" or "training"
+  std::vector<double> lr;    // LR of step s = 0..last (0 before the first step that trains)
+  std::vector<long> steps;   // steps with an observed loss, increasing
+  std::vector<double> losses;
+  long last_step() const { return static_cast<long>(lr.size()) - 1; }
+};
+
+LossCurve read_curve_csv(const std::string& path);
+// `losses`: held_out uses the run's evaluations when it (with its trunk) has at least three,
+// training losses otherwise.
+LossCurve read_curve_run(const std::string& dir, CurveLosses losses = CurveLosses::held_out);
+// A directory is a run directory, anything else a CSV.
+LossCurve load_curve(const std::string& path, CurveLosses losses = CurveLosses::held_out);
+
+}  // namespace moelaw::analysis
