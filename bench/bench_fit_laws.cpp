@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "analysis/fit.hpp"
+#include "analysis/isoflop.hpp"
+#include "analysis/lr_bs_law.hpp"
 #include "analysis/synthetic.hpp"
 
 using namespace moelaw::analysis;
@@ -38,6 +40,38 @@ struct Clock {
   double cpu_s() const { return double(std::clock() - cpu) / CLOCKS_PER_SEC; }
 };
 
+// 300 runs of the least-squares laws: lr-bs sweeps (6 (N, D) groups of 10 LRs × 5 batch sizes on a
+// quadratic bowl around the Step Law) and an isoflop grid (one budget, 30 sizes × 10 sparsities).
+RunsTable lr_bs_runs() {
+  RunsTable t;
+  t.source = "synthetic";
+  t.columns = {"n_act_nonembedding", "tokens", "lr", "batch_tokens", "final_loss"};
+  for (double n : {1e8, 4e8})
+    for (double d : {2e9, 8e9, 3.2e10})
+      for (int i = 0; i < 10; ++i)
+        for (int k = 0; k < 5; ++k) {
+          double x = (i - 4.5) * 0.35, y = (k - 2) * 0.69;
+          double lr = 1.79 * std::pow(n, -0.713) * std::pow(d, 0.307) * std::exp(x), bs = 0.58 * std::pow(d, 0.571) * std::exp(y);
+          t.rows.push_back({std::to_string(n), std::to_string(d), std::to_string(lr), std::to_string(bs),
+                            std::to_string(2.5 + 0.04 * x * x + 0.02 * y * y + 0.01 * x * y)});
+          t.lines.push_back(static_cast<long>(t.rows.size() + 1));
+        }
+  return t;
+}
+RunsTable isoflop_runs() {
+  RunsTable t;
+  t.source = "synthetic";
+  t.columns = {"flops", "n_total", "sparsity", "final_loss"};
+  for (int i = 0; i < 30; ++i)
+    for (int k = 0; k < 10; ++k) {
+      double x = 20 + 0.1 * i, y = 0.3 * k;
+      t.rows.push_back({"1e21", std::to_string(std::exp(x)), std::to_string(-std::expm1(-y)),
+                        std::to_string(15 - 0.9 * x - 0.15 * y + 0.021 * x * x + 0.03 * y * y + 0.0012 * x * y)});
+      t.lines.push_back(static_cast<long>(t.rows.size() + 1));
+    }
+  return t;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +97,20 @@ int main(int argc, char** argv) {
                 "exhaustive) / exhaustive %.3g\n",
                 name.c_str(), t1.wall_s(), t1.cpu_s(), all.objective, (fit.objective - all.objective) / all.objective);
     std::fflush(stdout);
+  }
+  {
+    RunsTable t = lr_bs_runs();
+    Clock t0;
+    LrBsFit fit = fit_lr_bs_law(t);  // the default: surface recipe, 200 bootstrap refits
+    std::printf("%-14s %zu runs, %zu groups, %d bootstrap refits: %.3f s wall, %.3f s CPU, eta_n %.4f\n", "lr-bs",
+                t.rows.size(), fit.groups.size(), fit.bootstrap, t0.wall_s(), t0.cpu_s(), fit.coefficients.eta_n);
+  }
+  {
+    RunsTable t = isoflop_runs();
+    Clock t0;
+    auto fits = fit_isoflop(t);
+    std::printf("%-14s %zu runs, %zu budget: %.3f s wall, %.3f s CPU, c_ns %.6f\n", "isoflop", t.rows.size(),
+                fits.size(), t0.wall_s(), t0.cpu_s(), fits[0].c_ns);
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "analysis/fit.hpp"
 #include "analysis/runs_table.hpp"
 #include "analysis/synthetic.hpp"
+#include "support/chinchilla_table.hpp"
 
 using namespace moelaw::analysis;
 
@@ -40,22 +41,12 @@ void compare(const LawSpec& law, const std::vector<Sample>& runs, const InitGrid
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(chinchilla_replication_table) {
-  const std::string path = std::string(MOELAW_SHARED_DIR) + "/data/chinchilla/svg_extracted_data.csv";
+  const std::string& path = moelaw::testing::kChinchillaTable;
   if (!std::filesystem::exists(path)) {
     std::cout << "skipped: " << path << " is absent\n";
     return;
   }
-  RunsTable t = read_runs_csv(path);
-  auto n = t.numbers("Model Size"), flops = t.numbers("Training FLOP"), loss = t.numbers("loss");
-  std::vector<Sample> samples;
-  for (size_t i = 0; i < n.size(); ++i) {
-    Sample s;
-    s.x = {std::log(n[i]), std::log(flops[i] / (6 * n[i])), 0};
-    s.ln_loss = std::log(loss[i]);
-    samples.push_back(s);
-  }
-  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.ln_loss < b.ln_loss; });
-  samples.resize(240);
+  std::vector<Sample> samples = moelaw::testing::chinchilla_samples(read_runs_csv(path));
   const LawSpec& law = law_spec("chinchilla");
   compare(law, samples, InitGrid(law), 128);  // the default rounds on the full 4,500-point grid
 }
