@@ -116,11 +116,6 @@ std::vector<std::pair<std::string, double>> named(const LrBsCoefficients& c) {
   return {{"eta0", c.eta0}, {"eta_n", c.eta_n}, {"eta_d", c.eta_d}, {"b0", c.b0}, {"b_d", c.b_d}};
 }
 
-double lr_bs_lr(const LrBsCoefficients& c, double n, double tokens) {
-  return c.eta0 * std::pow(n, c.eta_n) * std::pow(tokens, c.eta_d);
-}
-double lr_bs_batch(const LrBsCoefficients& c, double tokens) { return c.b0 * std::pow(tokens, c.b_d); }
-
 LrBsFit fit_lr_bs_law(const RunsTable& t, const LrBsOptions& options) {
   if (!(options.band > 0)) throw UsageError("--band must be positive");
   for (const char* column : {"n_act_nonembedding", "tokens", "lr", "batch_tokens", "final_loss"})

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/runs_table.hpp"
+#include "model/step_law.hpp"
 
 namespace moelaw::analysis {
 
@@ -29,9 +30,7 @@ struct LrBsGroup {
   size_t band_runs = 0;
 };
 
-struct LrBsCoefficients {
-  double eta0 = 0, eta_n = 0, eta_d = 0, b0 = 0, b_d = 0;
-};
+using LrBsCoefficients = model::StepLaw;  // lr(N, D) and batch_tokens(D) of the fitted law
 
 struct LrBsInterval {
   std::string name;
@@ -63,9 +62,5 @@ std::vector<std::pair<std::string, double>> named(const LrBsCoefficients& c);
 // `lr` and of `batch_tokens`; the groups must span 2 values of N and 2 of D, not all on one line.
 // Anything less, or a missing column or bad cell, is a UsageError naming row and column.
 LrBsFit fit_lr_bs_law(const RunsTable& t, const LrBsOptions& options = {});
-
-// The law's LR and batch size for a model (coefficients as `fit --law lr-bs --json` writes them).
-double lr_bs_lr(const LrBsCoefficients& c, double n_nonembedding, double tokens);
-double lr_bs_batch(const LrBsCoefficients& c, double tokens);
 
 }  // namespace moelaw::analysis
