@@ -8,12 +8,16 @@
 #define BOOST_TEST_MODULE forecast_runs
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/forecast_study.hpp"
+#include "analysis/runs_table.hpp"
+#include "support/process.hpp"
 #include "support/tiny_experiment.hpp"
 
 using namespace moelaw::testing;
@@ -81,8 +85,69 @@ BOOST_AUTO_TEST_CASE(trunk_and_one_cooldown_forecast_the_other_cooldowns) {
                                             << " (relative error " << std::abs(predicted - truth) / truth << ")");
   }
   BOOST_TEST_MESSAGE("mean relative error of the final losses " << forecast_error << ", baseline " << baseline_error);
-  BOOST_TEST(forecast_error < 0.5 * baseline_error);
-  BOOST_TEST(forecast_error < 0.02);
+  // Measured: 0.0059 against a baseline of 0.0128 (bench/RESULTS.md).
+  BOOST_TEST(forecast_error < 0.75 * baseline_error);
+  BOOST_TEST(forecast_error < 0.012);
+
+  // A cooldown preempted (SIGUSR1, exit 75) two thirds into its decay: its final loss forecast from
+  // its partial curve (what `moelaw status` shows), against the same cooldown trained to the end.
+  {
+    const std::string partial = g.tmp / "partial";
+    char pin[96];
+    std::snprintf(pin, sizeof pin, "/checkpoints/pin-tokens-%012d.h5", 128 * 80);
+    Process p("env OMP_NUM_THREADS=1 " + moelaw_command("train " + g.exp_dir + "/configs/" + cooldown(128 * 100) +
+                                                        ".toml --out " + partial + " --init-from " + g.run(kTrunk) + pin));
+    BOOST_REQUIRE(p.wait_for_line("step     92 "));
+    p.signal(SIGUSR1);
+    BOOST_REQUIRE(p.wait() == 75);
+    auto f = moelaw::analysis::forecast_final_loss(partial);
+    BOOST_REQUIRE(f.has_value());
+    const double truth = final_loss(g.cooldown_of(100));
+    BOOST_TEST_MESSAGE("preempted at step 92 of 100: " << moelaw::analysis::format_forecast(*f) << ", final held-out loss "
+                                                         << truth);
+    BOOST_TEST(f->final_step == 100);
+    BOOST_TEST(f->low <= f->loss);
+    BOOST_TEST(f->loss <= f->high);
+    BOOST_TEST(std::abs(f->loss - truth) / truth < 0.02);
+  }
+
+  // A planned cooldown that was never trained (its run directory gone): collect --forecast adds it
+  // with its forecast final loss, marked forecast = 1; fit --exclude-forecast's filter drops it.
+  {
+    const double truth = final_loss(g.cooldown_of(60));
+    fs::rename(g.cooldown_of(60), g.tmp / "D60-away");
+    const std::string csv = g.tmp / "runs.csv";
+    r = run_command(moelaw_command("collect " + g.exp_dir + " --out " + csv + " --forecast " + model));
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto table = moelaw::analysis::read_runs_csv(csv);
+    BOOST_REQUIRE(table.rows.size() == 4u);  // three trained cooldowns and the forecast one
+    const int id = table.column_index("run_id"), flag = table.column_index("forecast");
+    const int loss = table.column_index("final_loss"), tokens = table.column_index("tokens");
+    BOOST_REQUIRE(flag >= 0);
+    size_t forecasts = 0;
+    for (const auto& row : table.rows) {
+      if (row[flag] != "1") {
+        BOOST_TEST(row[flag] == "0");
+        continue;
+      }
+      ++forecasts;
+      BOOST_TEST(row[id] == cooldown(128 * 60));
+      BOOST_TEST(row[tokens] == std::to_string(128 * 60));
+      BOOST_TEST(std::abs(std::stod(row[loss]) - truth) / truth < 0.02, row[loss] << " vs " << truth);
+    }
+    BOOST_TEST(forecasts == 1u);
+    moelaw::analysis::drop_forecast_rows(table);
+    BOOST_TEST(table.rows.size() == 3u);
+    fs::rename(g.tmp / "D60-away", g.cooldown_of(60));
+    // A model fitted on CSV curves does not say which model it is of.
+    std::ofstream(g.tmp / "c.csv") << "step,lr,loss\n0,0.001,\n5,0.01,6\n10,0.01,5.5\n15,0.01,5.2\n20,0.01,5.0\n"
+                                      "25,0.01,4.9\n30,0.01,4.8\n35,0.01,4.75\n40,0.01,4.7\n45,0.01,4.66\n"
+                                      "50,0.005,4.6\n55,0.001,4.5\n60,0.001,4.48\n";
+    BOOST_REQUIRE(run_command(moelaw_command("forecast fit " + (g.tmp / "c.csv") + " --out " + (g.tmp / "csv.json"))).status == 0);
+    r = run_command(moelaw_command("collect " + g.exp_dir + " --out " + csv + " --forecast " + (g.tmp / "csv.json")));
+    BOOST_TEST(r.status == 2);
+    BOOST_TEST(r.err.find("csv.json: fitted on CSV curves") != std::string::npos, r.err);
+  }
 
   // The trunk moved away: the cooldown's curve cannot be completed.
   fs::rename(g.run(kTrunk), g.run("moved"));

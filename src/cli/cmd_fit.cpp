@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "analysis/fit_workflow.hpp"
+#include "analysis/forecast_study.hpp"
 #include "analysis/isoflop_report.hpp"
 #include "analysis/lr_bs_report.hpp"
 #include "analysis/lr_report.hpp"
@@ -40,6 +41,7 @@ const char* kUsage =
     "  --exhaustive         L-BFGS from every grid point, as the papers did (slow on large grids)\n"
     "  --recipe R           lr-bs: optimum of a group by 'surface' (quadratic in ln LR, ln BS) or\n"
     "                       'band' (runs within --band of the best loss, default 0.005)\n"
+    "  --exclude-forecast   leave out the rows `collect --forecast` marked forecast = 1\n"
     "RMSEs are of ln L over the training and the held-out runs. --bootstrap defaults to 200 for lr-bs.\n";
 
 int print(const std::string& text, const std::vector<std::string>& notes = {}) {
@@ -73,17 +75,15 @@ int cmd_fit(const Argv& argv) {
   Args args("fit", argv,
             {{"--law", true}, {"--by", true}, {"--out", true}, {"--json", false}, {"--init-grid", true},
              {"--huber-delta", true}, {"--holdout", true}, {"--bootstrap", true}, {"--fraction", true},
-             {"--weights", true}, {"--threads", true}, {"--n-column", true},
+             {"--weights", true}, {"--threads", true}, {"--n-column", true}, {"--exclude-forecast", false},
              {"--exhaustive", false}, {"--recipe", true}, {"--band", true}},
             kUsage);
-  if (args.help()) {
-    std::cout << args.usage();
-    return 0;
-  }
+  if (args.help()) return print(args.usage());
   args.expect_positionals(1, 1);
   auto law_name = args.value("--law");
   if (!law_name) args.fail("--law is required");
   RunsTable table = read_runs_csv(args.positionals()[0]);
+  if (args.flag("--exclude-forecast")) drop_forecast_rows(table);
   if (table.rows.empty()) throw UsageError(table.source + ": no runs in the table");
   if (*law_name == "lr") return fit_lr(args, table);
   if (*law_name == "lr-bs") return fit_lr_bs(args, table);
