@@ -124,11 +124,14 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
 }
 
 void add_forecast_rows(CollectedRuns& runs, const std::vector<std::string>& roots, const std::vector<std::string>& models) {
-  for (auto& [dir, summary] : runs.complete) summary["forecast"] = 0;
+  for (auto& [dir, summary] : runs.complete) {
+    if (summary.source.is_null()) summary.source = summary.to_json();
+    summary.source["forecast"] = 0;
+  }
   for (auto& row : forecast_planned_cooldowns(roots, models)) {
     std::string dir = row["run_dir"];
     row.erase("run_dir");
-    runs.complete.emplace_back(dir, row);
+    runs.complete.emplace_back(dir, train::RunSummary::from_json(row, dir));
   }
 }
 
