@@ -124,6 +124,7 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
 }
 
 void add_forecast_rows(CollectedRuns& runs, const std::vector<std::string>& roots, const std::vector<std::string>& models) {
+  // The forecast column rides in each summary's source object, which to_row() writes out as read.
   for (auto& [dir, summary] : runs.complete) {
     if (summary.source.is_null()) summary.source = summary.to_json();
     summary.source["forecast"] = 0;
