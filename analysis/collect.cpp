@@ -79,9 +79,11 @@ std::vector<std::string> runs_table_columns(const CollectedRuns& runs) {
   const auto& leading = train::RunSummary::leading_columns();
   std::vector<std::string> columns = leading;
   std::set<std::string> extra;
-  for (const auto& [d, s] : runs.complete)
-    for (auto& [k, v] : s.to_row().items())
+  for (const auto& [d, s] : runs.complete) {
+    const nlohmann::json row = s.to_row();  // items() of a temporary would outlive it in the loop
+    for (auto& [k, v] : row.items())
       if (std::find(leading.begin(), leading.end(), k) == leading.end()) extra.insert(k);
+  }
   columns.insert(columns.end(), extra.begin(), extra.end());
   columns.push_back("run_dir");
   return columns;
