@@ -80,7 +80,7 @@ std::vector<std::string> runs_table_columns(const CollectedRuns& runs) {
   std::vector<std::string> columns = leading;
   std::set<std::string> extra;
   for (const auto& [d, s] : runs.complete) {
-    const nlohmann::json row = s.to_row();  // items() of a temporary would outlive it in the loop
+    const nlohmann::json row = s.to_row();  // held: items() refers to it
     for (auto& [k, v] : row.items())
       if (std::find(leading.begin(), leading.end(), k) == leading.end()) extra.insert(k);
   }

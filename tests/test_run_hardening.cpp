@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/process.hpp"
+#include "support/interrupted_run.hpp"
 #include "support/tiny_experiment.hpp"
 #include "support/tiny_run.hpp"
 #include "train/run_dir.hpp"
@@ -22,25 +22,6 @@ namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
 namespace {
-
-const std::vector<double>& reference_curve() {
-  static TempDir dir;
-  static std::vector<double> curve = [] {
-    auto r = train(tiny_config(dir.path.string()) + " --out " + (dir / "ref"));
-    if (r.status != 0) throw std::runtime_error(r.err);
-    return train_losses(dir / "ref");
-  }();
-  return curve;
-}
-
-int interrupt_at(const std::string& args, int step, int sig) {
-  Process p("env OMP_NUM_THREADS=1 " + moelaw_command("train " + args));
-  char needle[32];
-  std::snprintf(needle, sizeof needle, "step %6d ", step);
-  if (!p.wait_for_line(needle)) return -1;
-  p.signal(sig);
-  return p.wait();
-}
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
