@@ -8,15 +8,13 @@
 #include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 #include "train/run_dir.hpp"
+#include "train/run_summary.hpp"
 
 namespace moelaw::analysis {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::vector<std::string> kColumns = {"run_id", "n_act", "n_total", "n_act_nonembedding", "tokens", "experts",
-                                           "top_k", "granularity", "lr", "seed", "final_loss", "init_from"};
 
 std::string csv_cell(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -56,38 +54,36 @@ CollectedRuns collect_runs(const std::vector<std::string>& roots) {
         out.not_collected.push_back(d + ": no summary.json (not finished)");
       continue;
     }
-    nlohmann::json s;
+    std::optional<train::RunSummary> s;
     try {
-      std::ifstream in(run.summary_path());
-      s = nlohmann::json::parse(in);
+      s = run.summary();
     } catch (const std::exception& e) {
       out.not_collected.push_back(run.summary_path() + ": unreadable, skipped (" + e.what() + ")");
       continue;
     }
-    if (!s.is_object() || !s.contains("complete") || !s["complete"].is_boolean()) {
-      out.not_collected.push_back(run.summary_path() + ": malformed, skipped (not an object with a true/false \"complete\")");
-      continue;
-    }
-    if (!s["complete"].get<bool>()) {
+    if (!s || !s->complete) {
       out.not_collected.push_back(d + ": summary.json does not say complete");
       continue;
     }
-    if (s.contains("decay_fraction") && s["decay_fraction"].is_number() && s["decay_fraction"].get<double>() == 0) {
+    if (s->constant_lr_trunk()) {
       // A grid's trunk: its loss is that of a run whose LR never decayed, not a data point.
       out.not_collected.push_back(d + ": constant-LR trunk (train.decay_fraction = 0), not a finished schedule");
       continue;
     }
-    out.complete.emplace_back(d, s);
+    out.complete.emplace_back(d, *s);
   }
   return out;
 }
 
 std::vector<std::string> runs_table_columns(const CollectedRuns& runs) {
-  std::vector<std::string> columns = kColumns;
+  const auto& leading = train::RunSummary::leading_columns();
+  std::vector<std::string> columns = leading;
   std::set<std::string> extra;
-  for (const auto& [d, s] : runs.complete)
-    for (auto& [k, v] : s.items())
-      if (k != "complete" && std::find(kColumns.begin(), kColumns.end(), k) == kColumns.end()) extra.insert(k);
+  for (const auto& [d, s] : runs.complete) {
+    const nlohmann::json row = s.to_row();  // held: items() refers to it
+    for (auto& [k, v] : row.items())
+      if (std::find(leading.begin(), leading.end(), k) == leading.end()) extra.insert(k);
+  }
   columns.insert(columns.end(), extra.begin(), extra.end());
   columns.push_back("run_dir");
   return columns;
@@ -99,8 +95,9 @@ std::string runs_table_csv(const CollectedRuns& runs) {
   for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i];
   out += "\n";
   for (const auto& [d, s] : runs.complete) {
+    const nlohmann::json row = s.to_row();
     for (size_t i = 0; i < columns.size(); ++i) {
-      nlohmann::json v = columns[i] == "run_dir" ? nlohmann::json(d) : s.value(columns[i], nlohmann::json(nullptr));
+      nlohmann::json v = i + 1 == columns.size() ? nlohmann::json(d) : row.value(columns[i], nlohmann::json(nullptr));
       out += (i ? "," : "") + csv_cell(v);
     }
     out += "\n";

@@ -9,10 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "train/run_summary.hpp"
+
 namespace moelaw::analysis {
 
 struct CollectedRuns {
-  std::vector<std::pair<std::string, nlohmann::json>> complete;  // run directory, its summary
+  std::vector<std::pair<std::string, train::RunSummary>> complete;  // run directory, its summary
   std::vector<std::string> not_collected;                        // "DIR: why", sorted by directory
 };
 

@@ -36,6 +36,7 @@ std::vector<size_t> fit_points(const LossCurve& c, size_t max_points) {
 }
 
 // Σ ½·ρ_δ((ln L − ln L̂)²) over every curve's points (Ceres's Huber ρ is twice the textbook one).
+// One instance per thread: its scratch buffers are reused across evaluations.
 class CurvesObjective final : public ceres::FirstOrderFunction {
  public:
   CurvesObjective(const std::vector<FitCurve>& curves, int params, double delta)
@@ -43,9 +44,12 @@ class CurvesObjective final : public ceres::FirstOrderFunction {
 
   bool Evaluate(const double* p, double* cost, double* gradient) const override {
     double total = 0;
-    std::vector<double> g(k_, 0.0);
+    std::vector<double>& g = g_;
+    g.assign(k_, 0.0);
     for (const FitCurve& c : curves_) {
-      std::vector<double> pred(c.loss.size()), jac(gradient ? c.loss.size() * k_ : 0);
+      std::vector<double>& pred = pred_;
+      std::vector<double>& jac = jac_;
+      pred.resize(c.loss.size()), jac.resize(gradient ? c.loss.size() * k_ : 0);
       c.schedule->predict(p, pred.data(), gradient ? jac.data() : nullptr);
       for (size_t i = 0; i < pred.size(); ++i) {
         if (!(pred[i] > 0)) return false;
@@ -71,6 +75,7 @@ class CurvesObjective final : public ceres::FirstOrderFunction {
   const std::vector<FitCurve>& curves_;
   int k_;
   ceres::HuberLoss huber_;
+  mutable std::vector<double> pred_, jac_, g_;
 };
 
 // The exponents' grid (LRs divided by their peak); the linear coefficients are solved per point.
@@ -114,6 +119,10 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   for (const auto& c : curves) peak = std::max(peak, *std::max_element(c.lr.begin(), c.lr.end()));
   if (!(peak > 0)) throw UsageError(curves[0].source + ": the learning rate is 0 at every step");
 
+  for (const auto& c : curves)
+    if (!(c.model == curves[0].model))
+      throw UsageError("forecast fit: " + curves[0].source + " and " + c.source +
+                       " are curves of different models (a law is fitted per model)");
   std::vector<FitCurve> fit;
   size_t points = 0;
   for (const auto& c : curves) {
@@ -146,7 +155,7 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   ranked.resize(std::min(ranked.size(), std::max<size_t>(o.refine, 1)));
 
   FitOptions fo;
-  fo.huber_delta = o.huber_delta, fo.threads = o.threads, fo.max_iterations = 2000, fo.tolerance = 1e-10;
+  fo.huber_delta = o.huber_delta, fo.threads = o.threads, fo.max_iterations = 2000, fo.tolerance = 1e-9;
   auto best = minimize_multistart([&] { return std::make_unique<CurvesObjective>(fit, K, o.huber_delta); },
                                   [&](size_t i) { return ranked[i].second; }, ranked.size(), fo,
                                   "forecast fit (" + law.name + ")");
@@ -154,6 +163,7 @@ ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastO
   model.form = o.form;
   model.params = rescale_lr_units(o.form, best.params, peak);
   model.huber_delta = o.huber_delta, model.objective = best.objective, model.starts = grid.size();
+  model.model = curves[0].model;
   for (const auto& c : curves) model.fit.push_back(forecast_error(model, c));
   return model;
 }
@@ -213,10 +223,17 @@ nlohmann::json forecast_model_json(const ForecastModel& m) {
   nlohmann::json coeffs = nlohmann::json::object(), fit = nlohmann::json::array();
   for (const auto& [name, value] : natural_coefficients(m)) coeffs[name] = value;
   for (const auto& e : m.fit) fit.push_back(curve_error_json(e));
+  nlohmann::json model = nullptr;
+  if (m.model.known)
+    model = {{"n_act", m.model.n_act},       {"n_total", m.model.n_total},
+             {"n_act_nonembedding", m.model.n_act_nonembedding},
+             {"experts", m.model.experts},   {"top_k", m.model.top_k},
+             {"granularity", m.model.granularity}};
   return {{"law", schedule_law(m.form).name}, {"coefficients", coeffs},
           {"fitted_form", m.params},          {"fitted_form_names", schedule_law(m.form).params},
           {"huber_delta", m.huber_delta},     {"objective", m.objective},
-          {"starts", m.starts},               {"fit", fit}};
+          {"starts", m.starts},               {"fit", fit},
+          {"model", model}};
 }
 
 ForecastModel forecast_model_from_json(const nlohmann::json& j, const std::string& path) {
@@ -225,6 +242,12 @@ ForecastModel forecast_model_from_json(const nlohmann::json& j, const std::strin
     m.form = parse_schedule_law(j.at("law").get<std::string>());
     m.params = j.at("fitted_form").get<std::vector<double>>();
     m.huber_delta = j.value("huber_delta", 1e-3);
+    if (j.contains("model") && j["model"].is_object()) {
+      const auto& d = j["model"];
+      m.model = {true, d.at("n_act").get<int64_t>(), d.at("n_total").get<int64_t>(),
+                 d.at("n_act_nonembedding").get<int64_t>(), d.at("experts").get<int64_t>(),
+                 d.at("top_k").get<int64_t>(), d.at("granularity").get<int64_t>()};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(path + ": not a forecast model (" + e.what() + ")");
   } catch (const UsageError& e) {

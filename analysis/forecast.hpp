@@ -23,7 +23,7 @@ struct ForecastOptions {
   ScheduleLawForm form = ScheduleLawForm::multi_power;
   double huber_delta = 1e-3;
   size_t max_points = 256;  // per curve
-  size_t refine = 6;        // L-BFGS runs, from the best grid points
+  size_t refine = 4;        // L-BFGS runs, from the best grid points
   unsigned threads = 0;     // 0: all cores
 };
 
@@ -42,6 +42,7 @@ struct ForecastModel {
   double huber_delta = 1e-3, objective = 0;
   size_t starts = 0;
   std::vector<CurveFitError> fit;    // one per fitted curve
+  CurveModel model;                  // known when fitted on run directories (all of one model)
 };
 
 ForecastModel fit_forecast(const std::vector<LossCurve>& curves, const ForecastOptions& options = {});
@@ -59,7 +60,8 @@ struct ForecastScore {
 ForecastScore score_forecasts(const std::vector<CurveFitError>& errors);
 
 // MODEL.json: {"law", "coefficients": {name: value}, "fitted_form": [...], "huber_delta",
-// "objective", "starts", "fit": [{source, series, points, mean_relative_error, ...}]}.
+// "objective", "starts", "fit": [{source, series, points, mean_relative_error, ...}],
+// "model": {n_act, n_total, n_act_nonembedding, experts, top_k, granularity} or null}.
 nlohmann::json forecast_model_json(const ForecastModel& model);
 ForecastModel forecast_model_from_json(const nlohmann::json& j, const std::string& path);
 nlohmann::json curve_error_json(const CurveFitError& e);

@@ -7,8 +7,10 @@
 
 #include "checkpoint/checkpoint_file.hpp"
 #include "common/errors.hpp"
+#include "config/loader.hpp"
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
+#include "train/checkpoint_state.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
 #include "train/schedule.hpp"
@@ -74,37 +76,14 @@ std::vector<Row> csv_rows(const std::string& path) {
   return rows;
 }
 
-// The LR of every step of a moelaw run, from its configuration: step s (1-based) trains on the
-// tokens after those of steps 1..s−1, at the schedule's LR for that point.
-std::vector<double> run_schedule(const std::string& config_path) {
-  const config::RunConfig cfg = config::load_run_config(config_path, {});
-  const auto& t = cfg.train;
-  train::Schedule schedule{t.lr, t.tokens, t.warmup_tokens, t.decay_fraction, t.batch_ramp_tokens,
-                           t.batch_ramp_sizes, cfg.model.seq_len};
-  if (t.lr_auto)
-    schedule.peak_lr = model::count_parameters({cfg.model.d_model, cfg.model.n_blocks, cfg.model.vocab_size,
-                                                cfg.model.experts, cfg.model.top_k, cfg.model.granularity})
-                           .lr;
-  std::vector<double> lr{0.0};
-  for (int64_t seen = 0; seen < t.tokens;) {
-    int64_t n = schedule.step_tokens(seen);
-    if (n <= 0 || static_cast<long>(lr.size()) > kMaxSteps) break;
-    lr.push_back(schedule.lr(seen));
-    seen += n;
-  }
-  return lr;
-}
-
 // The checkpoint a branched run started from, or "" when nothing on disk names one.
 std::string branch_source(const train::RunDir& run) {
-  auto summary = run.summary();
-  if (summary.contains("init_from") && summary["init_from"].is_string()) return summary["init_from"];
+  if (auto summary = run.summary(); summary && !summary->init_from.empty()) return summary->init_from;
   auto files = run.checkpoints();
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     try {
-      checkpoint::CheckpointReader reader(*it);
-      auto from = reader.attributes().strings.find("branched_from");
-      if (from != reader.attributes().strings.end()) return from->second;
+      const std::string from = train::branched_from(checkpoint::CheckpointReader(*it).attributes());
+      if (!from.empty()) return from;
     } catch (const std::exception&) {
       // An unreadable checkpoint: try the older ones.
     }
@@ -146,7 +125,37 @@ void collect_metrics(const std::string& dir, Series& out, int depth) {
   for (const auto& e : log.evals) out.held_steps.push_back(e.step), out.held.push_back(e.loss);
 }
 
+
+// Step s (1-based) trains on the tokens after those of steps 1..s−1, at the schedule's LR there.
+std::vector<double> schedule_of(const config::RunConfig& cfg, CurveModel* model) {
+  const auto& t = cfg.train;
+  train::Schedule schedule{t.lr, t.tokens, t.warmup_tokens, t.decay_fraction, t.batch_ramp_tokens,
+                           t.batch_ramp_sizes, cfg.model.seq_len};
+  const auto counts = model::count_parameters({cfg.model.d_model, cfg.model.n_blocks, cfg.model.vocab_size,
+                                               cfg.model.experts, cfg.model.top_k, cfg.model.granularity});
+  if (t.lr_auto) schedule.peak_lr = counts.lr;
+  if (model)
+    *model = {true, counts.n_act, counts.n_total, counts.n_act_nonembedding, cfg.model.experts, cfg.model.top_k,
+              cfg.model.granularity};
+  std::vector<double> lr{0.0};
+  for (int64_t seen = 0; seen < t.tokens;) {
+    int64_t n = schedule.step_tokens(seen);
+    if (n <= 0 || static_cast<long>(lr.size()) > kMaxSteps) break;
+    lr.push_back(schedule.lr(seen));
+    seen += n;
+  }
+  return lr;
+}
+
 }  // namespace
+
+std::vector<double> schedule_from_config(const std::string& config_path, CurveModel* model) {
+  return schedule_of(config::load_run_config(config_path, {}), model);
+}
+
+std::vector<double> schedule_from_config_text(const std::string& toml, const std::string& name, CurveModel* model) {
+  return schedule_of(config::to_run_config(config::load(config::run_schema(), toml, name, {})), model);
+}
 
 LossCurve read_curve_csv(const std::string& path) {
   const auto rows = csv_rows(path);
@@ -174,7 +183,7 @@ LossCurve read_curve_run(const std::string& dir, CurveLosses losses) {
   collect_metrics(dir, s, 0);
   LossCurve c;
   c.source = dir;
-  c.lr = run_schedule(run.config_path());
+  c.lr = schedule_from_config(run.config_path(), &c.model);
   if (losses == CurveLosses::held_out && s.held_steps.size() >= 3) {
     c.series = "held-out", c.steps = s.held_steps, c.losses = s.held;
   } else {

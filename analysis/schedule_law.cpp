@@ -77,12 +77,14 @@ class MultiPower final : public PreparedSchedule {
                  gamma = p[6];
     // Per part, prefix sums of w·η^−γ, w·η^−γ·P(k−1) and their derivatives in γ (reused buffers:
     // a fit evaluates thousands of times).
+    // Buffers only grow: curves of different lengths share them, and shrinking would free them.
     thread_local std::vector<std::array<std::vector<Sum>, 4>> prefix;
-    prefix.resize(parts_.size());
+    if (prefix.size() < parts_.size()) prefix.resize(parts_.size());
     for (size_t q = 0; q < parts_.size(); ++q) {
       const Part& part = parts_[q];
       auto& pre = prefix[q];
-      for (auto& v : pre) v.resize(part.k.size() + 1);
+      for (auto& v : pre)
+        if (v.size() < part.k.size() + 1) v.resize(part.k.size() + 1);
       Sum a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       pre[0][0] = pre[1][0] = pre[2][0] = pre[3][0] = 0;
       for (size_t j = 0; j < part.k.size(); ++j) {

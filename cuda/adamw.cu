@@ -30,7 +30,7 @@ __global__ void adamw_kernel(float* params, const float* grads, float* m, float*
 
 }  // namespace
 
-void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h,
+void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::AdamWHyper& h,
            __nv_bfloat16* params_bf16) {
   if (n == 0) return;
   const double bias1 = 1.0 - std::pow(h.beta1, double(h.step));

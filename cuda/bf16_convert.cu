@@ -50,14 +50,18 @@ __device__ PaddedIndex padded_index(int64_t i, int64_t R, int64_t C) {
   return {row / R, row % R, i % C};
 }
 
-__global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const float* src, const GroupOffsets offsets, int64_t n,
+__device__ inline __nv_bfloat16 rounded(float x) { return __float2bfloat16_rn(x); }
+__device__ inline __nv_bfloat16 rounded(__nv_bfloat16 x) { return x; }
+
+template <typename Src>
+__global__ void to_bf16_padded_kernel(__nv_bfloat16* dst, const Src* src, const GroupOffsets offsets, int64_t n,
                                       int64_t R, int64_t C) {
   const int64_t* first = offsets.first;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) {
     const PaddedIndex p = padded_index(i, R, C);
     const int64_t row = first[p.g] + p.r;
-    dst[i] = row < first[p.g + 1] ? __float2bfloat16_rn(src[row * C + p.c]) : __float2bfloat16_rn(0.0f);
+    dst[i] = row < first[p.g + 1] ? rounded(src[row * C + p.c]) : __float2bfloat16_rn(0.0f);
   }
 }
 
@@ -93,6 +97,14 @@ void to_bf16(__nv_bfloat16* dst, const float* src, int64_t n) {
 
 void to_bf16_padded(__nv_bfloat16* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R,
                     int64_t C) {
+  const int64_t n = groups * R * C;
+  if (n <= 0) return;
+  to_bf16_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, offsets, n, R, C);
+  MOELAW_CUDA_LAUNCHED();
+}
+
+void to_bf16_padded(__nv_bfloat16* dst, const __nv_bfloat16* src, const GroupOffsets& offsets, int64_t groups,
+                    int64_t R, int64_t C) {
   const int64_t n = groups * R * C;
   if (n <= 0) return;
   to_bf16_padded_kernel<<<blocks_for(n), kThreads>>>(dst, src, offsets, n, R, C);

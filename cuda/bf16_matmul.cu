@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "bf16_view.hpp"
 #include "check.hpp"
 #include "kernels.hpp"
 
@@ -19,6 +20,21 @@ const __nv_bfloat16* Bf16Matmul::converted(const float* x, size_t count, Slot sl
   return dst;
 }
 
+const __nv_bfloat16* Bf16Matmul::operand(backend::In x, size_t count, Slot slot) {
+  if (x.is(backend::DType::bf16)) return bf16_data(x);
+  return converted(x.as<float>(), count, slot);
+}
+
+__nv_bfloat16* Bf16Matmul::padded_operand(backend::In x, const kernels::GroupOffsets& first, int64_t groups, int64_t R,
+                                          int64_t C, Slot slot) {
+  __nv_bfloat16* dst = scratch(slot, size_t(groups * R * C));
+  if (x.is(backend::DType::bf16))
+    kernels::to_bf16_padded(dst, bf16_data(x), first, groups, R, C);
+  else
+    kernels::to_bf16_padded(dst, x.as<float>(), first, groups, R, C);
+  return dst;
+}
+
 const __nv_bfloat16* Bf16Matmul::weight_operand(const float* w, size_t count) {
   if (const __nv_bfloat16* copy = weights_.lookup(w, count)) return copy;
   return converted(w, count, kWeight);
@@ -28,21 +44,21 @@ const __nv_bfloat16* Bf16Matmul::weight_operand(const float* w, size_t count) {
 // row-major [r,c] buffer is the column-major [c,r] matrix with leading dimension c.
 
 // out[N,OC] = in[N,C]·w[OC,C]ᵀ  ⇔  outᵀ[OC,N] = op_T(wᵀ[C,OC])·inᵀ[C,N]
-void Bf16Matmul::forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC) {
+void Bf16Matmul::forward(float* out, backend::In in, const float* w, int64_t N, int64_t C, int64_t OC) {
   if (N == 0 || OC == 0) return;
   const __nv_bfloat16* w16 = weight_operand(w, size_t(OC * C));
-  const __nv_bfloat16* in16 = converted(in, size_t(N * C), kInput);
+  const __nv_bfloat16* in16 = operand(in, size_t(N * C), kInput);
   lt_.gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w16, C, in16, C, 0.0f, out, OC);
 }
 
-void Bf16Matmul::backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N,
+void Bf16Matmul::backward(float* din, float* dw, const float* dout, backend::In in, const float* w, int64_t N,
                           int64_t C, int64_t OC) {
   if ((!din && !dw) || C == 0) return;
   const __nv_bfloat16* dout16 = converted(dout, size_t(N * OC), kOutputGrad);  // shared by both gradients
   // dinᵀ[C,N] += wᵀ[C,OC]·doutᵀ[OC,N]
   if (din) lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, weight_operand(w, size_t(OC * C)), C, dout16, OC, 1.0f, din, C);
   // dwᵀ[C,OC] += inᵀ[C,N]·op_T(doutᵀ[OC,N])
-  if (dw) lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, converted(in, size_t(N * C), kInput), C, dout16, OC, 1.0f, dw, C);
+  if (dw) lt_.gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, operand(in, size_t(N * C), kInput), C, dout16, OC, 1.0f, dw, C);
 }
 
 // One grouped cuBLAS call per product would need cublasGemmGroupedBatchedEx to take bf16 A/B with
@@ -64,14 +80,14 @@ size_t weight_span(int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
 }
 }  // namespace
 
-void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
+void Bf16Matmul::grouped_forward(float* out, backend::In in, const float* w, const int64_t* rows, int64_t groups,
                                  int64_t C, int64_t OC, int64_t w_stride) {
   if (padded_groups_ && padded_rows(rows, groups, C, OC, w_stride) > 0)
     return padded_forward(out, in, w, rows, groups, C, OC, w_stride);
   const int64_t N = total_rows(rows, groups);
   if (N == 0 || OC == 0) return;
   const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
-  const __nv_bfloat16* in16 = converted(in, size_t(N * C), kInput);
+  const __nv_bfloat16* in16 = operand(in, size_t(N * C), kInput);
   int64_t row = 0;
   for (int64_t g = 0; g < groups; ++g) {
     if (rows[g] > 0)
@@ -81,7 +97,7 @@ void Bf16Matmul::grouped_forward(float* out, const float* in, const float* w, co
   }
 }
 
-void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, backend::In in, const float* w,
                                   const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
   if (padded_groups_ && padded_rows(rows, groups, C, OC, w_stride) > 0)
     return padded_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
@@ -89,7 +105,7 @@ void Bf16Matmul::grouped_backward(float* din, float* dw, const float* dout, cons
   if ((!din && !dw) || C == 0 || N == 0) return;
   const __nv_bfloat16* dout16 = converted(dout, size_t(N * OC), kOutputGrad);
   const __nv_bfloat16* w16 = din ? weight_operand(w, weight_span(groups, C, OC, w_stride)) : nullptr;
-  const __nv_bfloat16* in16 = dw ? converted(in, size_t(N * C), kInput) : nullptr;
+  const __nv_bfloat16* in16 = dw ? operand(in, size_t(N * C), kInput) : nullptr;
   int64_t row = 0;
   for (int64_t g = 0; g < groups; ++g) {
     const int64_t m = rows[g];
@@ -123,21 +139,20 @@ int64_t Bf16Matmul::padded_rows(const int64_t* rows, int64_t groups, int64_t C, 
 
 // The per-group products above as one strided-batched product each: group g's rows sit at g·R of
 // the padded operands, its weights at w + g·w_stride.
-void Bf16Matmul::padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
+void Bf16Matmul::padded_forward(float* out, backend::In in, const float* w, const int64_t* rows, int64_t groups,
                                 int64_t C, int64_t OC, int64_t w_stride) {
   const int64_t R = padded_rows(rows, groups, C, OC, w_stride);
   if (OC == 0) return;
   const kernels::GroupOffsets first = offsets_of(rows, groups);
   const __nv_bfloat16* w16 = weight_operand(w, weight_span(groups, C, OC, w_stride));
-  __nv_bfloat16* in16 = scratch(kInput, size_t(groups * R * C));
-  kernels::to_bf16_padded(in16, in, first, groups, R, C);
+  const __nv_bfloat16* in16 = padded_operand(in, first, groups, R, C, kInput);
   float* out_padded = result_scratch(size_t(groups * R * OC));
   lt_.gemm_batched(CUBLAS_OP_T, CUBLAS_OP_N, OC, R, C, w16, C, w_stride, in16, C, R * C, 0.0f, out_padded, OC,
                    R * OC, groups);
   kernels::from_padded(out, out_padded, first, groups, R, OC, /*accumulate=*/false);
 }
 
-void Bf16Matmul::padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+void Bf16Matmul::padded_backward(float* din, float* dw, const float* dout, backend::In in, const float* w,
                                  const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride) {
   const int64_t R = padded_rows(rows, groups, C, OC, w_stride);
   if ((!din && !dw) || C == 0) return;
@@ -152,8 +167,7 @@ void Bf16Matmul::padded_backward(float* din, float* dw, const float* dout, const
     kernels::from_padded(din, din_padded, first, groups, R, C, /*accumulate=*/true);
   }
   if (dw) {  // the padding rows are zero in both operands: they add nothing
-    __nv_bfloat16* in16 = scratch(kInput, size_t(groups * R * C));
-    kernels::to_bf16_padded(in16, in, first, groups, R, C);
+    const __nv_bfloat16* in16 = padded_operand(in, first, groups, R, C, kInput);
     lt_.gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, R, in16, C, R * C, dout16, OC, R * OC, 1.0f, dw, C, w_stride,
                      groups);
   }

@@ -4,18 +4,19 @@
 // with beta = 1 into the fp32 gradient buffers, the seam's += contract).
 //
 // Weights come from the bf16 copy of the registered parameter buffer when they lie in it, and
-// are converted into scratch otherwise. Activations (in, dout) are converted into scratch on
-// every call: the seam's buffers are float, so the fp32 activations the other operations write
-// are the only ones there are. A seam with bf16 activations (written in bf16 by the operation
-// producing them) would save that conversion pass (a read of 4 and a write of 2 bytes per value,
-// and the scratch) and halve the activation memory and its traffic in the other operations.
+// are converted into scratch otherwise. The input activations `in` are taken as they are when the
+// producer already wrote them in bf16 (the backend's activation type: RMSNorm and SwiGLU outputs)
+// and converted into scratch when fp32 (attention outputs, the MoE layer's permuted rows). Output
+// gradients (dout) are fp32 and converted on every call.
 #include <cuda_bf16.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "backend/tensor.hpp"
 #include "bf16_weight_copy.hpp"
 #include "device_scratch.hpp"
+#include "kernels.hpp"
 #include "lt_matmul.hpp"
 
 namespace moelaw::cuda {
@@ -26,18 +27,18 @@ class Bf16Matmul {
   Bf16Matmul(const Bf16Matmul&) = delete;
   Bf16Matmul& operator=(const Bf16Matmul&) = delete;
 
-  // Shapes and contract of backend::cpu::matmul_forward / matmul_backward.
-  void forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC);
-  void backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N, int64_t C,
+  // Shapes and contract of Backend::matmul_forward / matmul_backward (backend/ops.hpp).
+  void forward(float* out, backend::In in, const float* w, int64_t N, int64_t C, int64_t OC);
+  void backward(float* din, float* dw, const float* dout, backend::In in, const float* w, int64_t N, int64_t C,
                 int64_t OC);
 
   // Shapes and contract of Backend::grouped_matmul_forward / grouped_matmul_backward. The
   // activations (in, dout) and, when not in the registered copy, the groups' weights are converted
   // once for all groups; the products then run group by group through cuBLASLt (see
   // grouped_forward in bf16_matmul.cu for why not one grouped cuBLAS call).
-  void grouped_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
+  void grouped_forward(float* out, backend::In in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
                        int64_t OC, int64_t w_stride);
-  void grouped_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
+  void grouped_backward(float* din, float* dw, const float* dout, backend::In in, const float* w,
                         const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
 
   Bf16WeightCopy& weights() { return weights_; }
@@ -54,13 +55,17 @@ class Bf16Matmul {
   enum Slot { kWeight, kInput, kOutputGrad, kSlots };
   const __nv_bfloat16* weight_operand(const float* w, size_t count);
   const __nv_bfloat16* converted(const float* x, size_t count, Slot slot);
+  // x itself when it is bf16, else x converted into the slot's scratch.
+  const __nv_bfloat16* operand(backend::In x, size_t count, Slot slot);
+  // x's groups in the padded layout, from fp32 or bf16 rows.
+  __nv_bfloat16* padded_operand(backend::In x, const kernels::GroupOffsets& first, int64_t groups, int64_t R, int64_t C, Slot slot);
   __nv_bfloat16* scratch(Slot slot, size_t count);
   float* result_scratch(size_t count);
   // The rows of the padded layout per group, or 0 where the padded products do not fit.
   static int64_t padded_rows(const int64_t* rows, int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
-  void padded_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
+  void padded_forward(float* out, backend::In in, const float* w, const int64_t* rows, int64_t groups, int64_t C,
                       int64_t OC, int64_t w_stride);
-  void padded_backward(float* din, float* dw, const float* dout, const float* in, const float* w, const int64_t* rows,
+  void padded_backward(float* din, float* dw, const float* dout, backend::In in, const float* w, const int64_t* rows,
                        int64_t groups, int64_t C, int64_t OC, int64_t w_stride);
 
   LtMatmul lt_;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bf16_matmul.hpp"
+#include "bf16_view.hpp"
 #include "check.hpp"
 #include "device_scratch.hpp"
 #include "flash_attention.hpp"
@@ -15,9 +16,9 @@ namespace moelaw::cuda {
 
 namespace {
 
-// The adapter: each operation of the seam calls its kernels (cuda/<op>.cu, declared in
-// kernels.hpp), in fp32 or, for matrix products and attention, in bf16 (bf16_matmul.hpp,
-// flash_attention.hpp).
+// The adapter: each operation of the op contract (backend/ops.hpp) calls its kernels
+// (cuda/<op>.cu, declared in kernels.hpp), in fp32 or, for matrix products and attention, in bf16
+// (bf16_matmul.hpp, flash_attention.hpp); the bf16 backend's activations arrive as bf16 views.
 class CudaBackend final : public backend::Backend<float> {
  public:
   CudaBackend(int device, backend::Precision precision) : device_(device), precision_(precision) {
@@ -36,6 +37,7 @@ class CudaBackend final : public backend::Backend<float> {
   ~CudaBackend() override { cublasDestroy(blas_); }
 
   std::string name() const override { return precision_ == backend::Precision::bf16 ? "cuda-bf16" : "cuda"; }
+  backend::BackendKind kind() const override { return backend::BackendKind::cuda; }
 
   void* allocate_bytes(size_t bytes) override {
     if (bytes == 0) return nullptr;
@@ -59,52 +61,57 @@ class CudaBackend final : public backend::Backend<float> {
     if (bytes) MOELAW_CUDA_CHECK(cudaMemset(p, 0, bytes));
   }
 
+  using In = backend::In;
+  using Out = backend::Out;
+  using Acc = backend::Acc;
+  using InOut = backend::InOut;
+
   void register_weights(const float* base, size_t n) override {
     if (bf16_) bf16_->weights().register_range(base, n);
   }
 
-  void matmul_forward(float* out, const float* in, const float* w, int64_t N, int64_t C, int64_t OC) override {
-    if (bf16_) return bf16_->forward(out, in, w, N, C, OC);
-    kernels::matmul_forward(blas_, out, in, w, N, C, OC);
+  // bf16 keeps the activations that feed matrix products in bf16 (RMSNorm and SwiGLU write them,
+  // the products read them without a conversion); fp32 keeps everything fp32.
+  backend::DType activation_type() const override { return bf16_ ? backend::DType::bf16 : backend::DType::f32; }
+
+  void matmul_forward(Out out, In in, In w, int64_t N, int64_t C, int64_t OC) override {
+    if (bf16_) return bf16_->forward(f(out), in, f(w), N, C, OC);
+    kernels::matmul_forward(blas_, f(out), f(in), f(w), N, C, OC);
   }
-  void matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w, int64_t N,
-                       int64_t C, int64_t OC) override {
-    if (bf16_) return bf16_->backward(din, dw, dout, in, w, N, C, OC);
-    kernels::matmul_backward(blas_, din, dw, dout, in, w, N, C, OC);
+  void matmul_backward(Acc din, Acc dw, In dout, In in, In w, int64_t N, int64_t C, int64_t OC) override {
+    if (bf16_) return bf16_->backward(f(din), f(dw), f(dout), in, f(w), N, C, OC);
+    kernels::matmul_backward(blas_, f(din), f(dw), f(dout), f(in), f(w), N, C, OC);
   }
   // fp32 keeps the per-group loop (cuBLAS products checked exactly against the CPU's); bf16 converts
-  // the activations once and runs the groups on cuBLASLt (bf16_matmul.hpp).
-  void grouped_matmul_forward(float* out, const float* in, const float* w, const int64_t* rows, int64_t groups,
-                              int64_t C, int64_t OC, int64_t w_stride) override {
-    if (bf16_) return bf16_->grouped_forward(out, in, w, rows, groups, C, OC, w_stride);
+  // the fp32 activations once and runs the groups on cuBLASLt (bf16_matmul.hpp).
+  void grouped_matmul_forward(Out out, In in, In w, const int64_t* rows, int64_t groups, int64_t C, int64_t OC,
+                              int64_t w_stride) override {
+    if (bf16_) return bf16_->grouped_forward(f(out), in, f(w), rows, groups, C, OC, w_stride);
     Backend::grouped_matmul_forward(out, in, w, rows, groups, C, OC, w_stride);
   }
-  void grouped_matmul_backward(float* din, float* dw, const float* dout, const float* in, const float* w,
-                               const int64_t* rows, int64_t groups, int64_t C, int64_t OC,
-                               int64_t w_stride) override {
-    if (bf16_) return bf16_->grouped_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
+  void grouped_matmul_backward(Acc din, Acc dw, In dout, In in, In w, const int64_t* rows, int64_t groups, int64_t C,
+                               int64_t OC, int64_t w_stride) override {
+    if (bf16_) return bf16_->grouped_backward(f(din), f(dw), f(dout), in, f(w), rows, groups, C, OC, w_stride);
     Backend::grouped_matmul_backward(din, dw, dout, in, w, rows, groups, C, OC, w_stride);
   }
-  void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t N, int64_t C) override {
-    kernels::embedding_forward(out, tokens, table, N, C);
+  void embedding_forward(Out out, const int32_t* tokens, In table, int64_t N, int64_t C) override {
+    kernels::embedding_forward(f(out), tokens, f(table), N, C);
   }
-  void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t N, int64_t C) override {
-    kernels::embedding_backward(dtable, dout, tokens, N, C);
+  void embedding_backward(Acc dtable, In dout, const int32_t* tokens, int64_t N, int64_t C) override {
+    kernels::embedding_backward(f(dtable), f(dout), tokens, N, C);
   }
-  void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C,
-                       double eps) override {
-    kernels::rmsnorm_forward(out, rstd, in, gain, N, C, eps);
+  void rmsnorm_forward(Out out, Out rstd, In in, In gain, int64_t N, int64_t C, double eps) override {
+    if (out.is(backend::DType::bf16)) return kernels::rmsnorm_forward(bf16_data(out), f(rstd), f(in), f(gain), N, C, eps);
+    kernels::rmsnorm_forward(f(out), f(rstd), f(in), f(gain), N, C, eps);
   }
-  void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
-                        const float* rstd, int64_t N, int64_t C) override {
-    kernels::rmsnorm_backward(din, dgain, dout, in, gain, rstd, N, C);
+  void rmsnorm_backward(Acc din, Acc dgain, In dout, In in, In gain, In rstd, int64_t N, int64_t C) override {
+    kernels::rmsnorm_backward(f(din), f(dgain), f(dout), f(in), f(gain), f(rstd), N, C);
   }
-  void rope_forward(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t D, double theta) override {
-    kernels::rope(out, in, B, T, H, D, theta, +1.0, false);
+  void rope_forward(Out out, In in, int64_t B, int64_t T, int64_t H, int64_t D, double theta) override {
+    kernels::rope(f(out), f(in), B, T, H, D, theta, +1.0, false);
   }
-  void rope_backward(float* din, const float* dout, int64_t B, int64_t T, int64_t H, int64_t D,
-                     double theta) override {
-    kernels::rope(din, dout, B, T, H, D, theta, -1.0, true);
+  void rope_backward(Acc din, In dout, int64_t B, int64_t T, int64_t H, int64_t D, double theta) override {
+    kernels::rope(f(din), f(dout), B, T, H, D, theta, -1.0, true);
   }
 
   // bf16 with a flash kernel for the head size: flash attention, the state one log-sum-exp per row.
@@ -113,78 +120,81 @@ class CudaBackend final : public backend::Backend<float> {
   int64_t attention_state_size(int64_t B, int64_t T, int64_t H, int64_t D) const override {
     return use_flash(D) ? B * H * T : B * H * T * T;
   }
-  void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, int64_t B,
-                         int64_t T, int64_t H, int64_t D) override {
-    if (use_flash(D)) return flash::forward(out, probs, q, k, v, B, T, H, D);
-    kernels::attention_forward(blas_, out, probs, q, k, v, B, T, H, D);
+  void attention_forward(Out out, Out state, In q, In k, In v, int64_t B, int64_t T, int64_t H, int64_t D) override {
+    if (use_flash(D)) return flash::forward(f(out), f(state), f(q), f(k), f(v), B, T, H, D);
+    kernels::attention_forward(blas_, f(out), f(state), f(q), f(k), f(v), B, T, H, D);
   }
-  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* probs,
-                          const float* q, const float* k, const float* v, int64_t B, int64_t T, int64_t H,
-                          int64_t D) override {
+  void attention_backward(Acc dq, Acc dk, Acc dv, In dout, In out, In state, In q, In k, In v, int64_t B, int64_t T,
+                          int64_t H, int64_t D) override {
     if (use_flash(D)) {
       float* delta = attention_scratch_.get<float>(size_t(B * H * T));
-      return flash::backward(dq, dk, dv, dout, out, probs, q, k, v, delta, B, T, H, D);
+      return flash::backward(f(dq), f(dk), f(dv), f(dout), f(out), f(state), f(q), f(k), f(v), delta, B, T, H, D);
     }
     float* dscores = attention_scratch_.get<float>(size_t(B * H * T * T));
-    kernels::attention_backward(blas_, dq, dk, dv, dout, probs, q, k, v, dscores, B, T, H, D);
+    kernels::attention_backward(blas_, f(dq), f(dk), f(dv), f(dout), f(state), f(q), f(k), f(v), dscores, B, T, H, D);
   }
-  void swiglu_forward(float* out, const float* gate, const float* up, int64_t N, int64_t F) override {
-    kernels::swiglu_forward(out, gate, up, N * F);
+  void swiglu_forward(Out out, In gate, In up, int64_t N, int64_t F) override {
+    if (out.is(backend::DType::bf16)) return kernels::swiglu_forward(bf16_data(out), f(gate), f(up), N * F);
+    kernels::swiglu_forward(f(out), f(gate), f(up), N * F);
   }
-  void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t N,
-                       int64_t F) override {
-    kernels::swiglu_backward(dgate, dup, dout, gate, up, N * F);
+  void swiglu_backward(Acc dgate, Acc dup, In dout, In gate, In up, int64_t N, int64_t F) override {
+    kernels::swiglu_backward(f(dgate), f(dup), f(dout), f(gate), f(up), N * F);
   }
-  void add_forward(float* out, const float* a, const float* b, int64_t n) override { kernels::add(out, a, b, n); }
-  void cross_entropy_forward(float* losses, float* logits_to_probs, const int32_t* targets, int64_t N,
+  void add_forward(Out out, In a, In b, int64_t n) override { kernels::add(f(out), f(a), f(b), n); }
+  void cross_entropy_forward(Out losses, InOut logits_to_probs, const int32_t* targets, int64_t N,
                              int64_t V) override {
-    kernels::cross_entropy_forward(losses, logits_to_probs, targets, N, V);
+    kernels::cross_entropy_forward(f(losses), f(logits_to_probs), targets, N, V);
   }
-  void cross_entropy_backward(float* probs_to_dlogits, const int32_t* targets, double scale, int64_t N,
+  void cross_entropy_backward(InOut probs_to_dlogits, const int32_t* targets, double scale, int64_t N,
                               int64_t V) override {
-    kernels::cross_entropy_backward(probs_to_dlogits, targets, scale, N, V);
+    kernels::cross_entropy_backward(f(probs_to_dlogits), targets, scale, N, V);
   }
-  void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n,
-                    const backend::AdamWHyper& h) override {
+  void adamw_update(InOut params, In grads, InOut m, InOut v, int64_t n, const backend::AdamWHyper& h) override {
+    float* p = f(params);
     // bf16: the weight copy's slot for this tensor is written in the same kernel.
-    kernels::adamw(params, grads, m, v, n, h, bf16_ ? bf16_->weights().update_target(params, size_t(n)) : nullptr);
+    kernels::adamw(p, f(grads), f(m), f(v), n, h, bf16_ ? bf16_->weights().update_target(p, size_t(n)) : nullptr);
   }
-  double sum_squares(const float* x, int64_t n) override { return kernels::sum_squares(x, n); }
-  double sum(const float* x, int64_t n) override { return kernels::sum(x, n); }
-  void scale(float* x, int64_t n, double s) override { kernels::scale(x, n, s); }
+  double sum_squares(In x, int64_t n) override { return kernels::sum_squares(f(x), n); }
+  double sum(In x, int64_t n) override { return kernels::sum(f(x), n); }
+  void scale(InOut x, int64_t n, double s) override { kernels::scale(f(x), n, s); }
 
-  void moe_route(float* logits_to_probs, float* lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
+  void moe_route(InOut logits_to_probs, Out lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
                  int64_t N, int64_t E, int64_t k, int64_t capacity) override {
     int32_t* workspace = moe_workspace_.get<int32_t>(kernels::moe_route_workspace(N, E, k));
-    kernels::moe_route(logits_to_probs, lse, expert, slot, counts, sums, workspace, N, E, k, capacity);
+    kernels::moe_route(f(logits_to_probs), f(lse), expert, slot, counts, sums, workspace, N, E, k, capacity);
   }
-  void moe_route_backward(float* dlogits, const float* dprobs, const float* probs, const float* lse,
-                          const int64_t* load, int64_t N, int64_t E, int64_t k, double aux_scale,
-                          double z_scale) override {
-    kernels::moe_route_backward(dlogits, dprobs, probs, lse, load, N, E, k, aux_scale, z_scale);
+  void moe_route_backward(Out dlogits, In dprobs, In probs, In lse, const int64_t* load, int64_t N, int64_t E,
+                          int64_t k, double aux_scale, double z_scale) override {
+    kernels::moe_route_backward(f(dlogits), f(dprobs), f(probs), f(lse), load, N, E, k, aux_scale, z_scale);
   }
-  void moe_permute(float* send, int32_t* position, const float* x, const int32_t* expert, const int32_t* slot,
+  void moe_permute(Out send, int32_t* position, In x, const int32_t* expert, const int32_t* slot,
                    const int64_t* kept, int64_t N, int64_t E, int64_t k, int64_t d) override {
-    kernels::moe_permute(send, position, x, expert, slot, kept, N, E, k, d);
+    kernels::moe_permute(f(send), position, f(x), expert, slot, kept, N, E, k, d);
   }
-  void gather_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) override {
-    kernels::gather_rows(out, in, index, rows, width);
+  void gather_rows(Out out, In in, const int32_t* index, int64_t rows, int64_t width) override {
+    kernels::gather_rows(f(out), f(in), index, rows, width);
   }
-  void scatter_rows(float* out, const float* in, const int32_t* index, int64_t rows, int64_t width) override {
-    kernels::scatter_rows(out, in, index, rows, width);
+  void scatter_rows(Out out, In in, const int32_t* index, int64_t rows, int64_t width) override {
+    kernels::scatter_rows(f(out), f(in), index, rows, width);
   }
-  void moe_combine(float* out, const float* rows, const float* probs, const int32_t* expert, const int32_t* position,
-                   int64_t N, int64_t E, int64_t k, int64_t d, bool accumulate) override {
-    kernels::moe_combine(out, rows, probs, expert, position, N, E, k, d, accumulate);
+  void moe_combine(InOut out, In rows, In probs, const int32_t* expert, const int32_t* position, int64_t N, int64_t E,
+                   int64_t k, int64_t d, bool accumulate) override {
+    kernels::moe_combine(f(out), f(rows), f(probs), expert, position, N, E, k, d, accumulate);
   }
-  void moe_combine_backward(float* drows, float* dprobs, const float* dout, const float* rows, const float* probs,
-                            const int32_t* expert, const int32_t* position, int64_t N, int64_t E, int64_t k,
-                            int64_t d) override {
-    kernels::moe_combine_backward(drows, dprobs, dout, rows, probs, expert, position, N, E, k, d);
+  void moe_combine_backward(Out drows, Acc dprobs, In dout, In rows, In probs, const int32_t* expert,
+                            const int32_t* position, int64_t N, int64_t E, int64_t k, int64_t d) override {
+    kernels::moe_combine_backward(f(drows), f(dprobs), f(dout), f(rows), f(probs), expert, position, N, E, k, d);
   }
   void synchronize() override { MOELAW_CUDA_CHECK(cudaDeviceSynchronize()); }
 
  private:
+  // Every tensor but the bf16 activations is fp32 (as<float>() says so otherwise).
+  static const float* f(In x) { return x.as<float>(); }
+  template <int Role>
+  static float* f(backend::Writable<Role> x) {
+    return x.template as<float>();
+  }
+
   int device_;
   backend::Precision precision_;
   cublasHandle_t blas_ = nullptr;

@@ -1,15 +1,16 @@
 #pragma once
-// Launchers of the CUDA backend's kernels, one per operation of backend/cpu/ops.hpp and
-// backend/cpu/moe_ops.hpp, with the same shapes and the same contract (forward overwrites,
-// backward accumulates; integers bit for bit the CPU's). fp32 rows throughout. Each op's forward
-// and backward live in the file named after it (cuda/<op>.cu); all run on the default stream.
+// Launchers of the CUDA backend's kernels, one per operation of the op contract (backend/ops.hpp),
+// with its shapes and its rules (forward overwrites, backward accumulates; integers bit for bit
+// the CPU's). fp32, except where a launcher writes or reads the bf16 activations of the bf16
+// backend (overloads on __nv_bfloat16). Each op's forward and backward live in the file named
+// after it (cuda/<op>.cu); all run on the default stream.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 
 #include <cstddef>
 #include <cstdint>
 
-#include "backend/cpu/ops.hpp"
+#include "backend/ops.hpp"
 
 namespace moelaw::cuda::kernels {
 
@@ -34,6 +35,7 @@ void scale(float* x, int64_t n, double s);
 
 // swiglu.cu
 void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
+void swiglu_forward(__nv_bfloat16* out, const float* gate, const float* up, int64_t n);  // rounded once
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
 // rope.cu: the forward is sign +1 without accumulate, the backward sign −1 with it.
@@ -42,11 +44,14 @@ void rope(float* out, const float* in, int64_t B, int64_t T, int64_t H, int64_t 
 
 // adamw.cu. params_bf16, when not null, receives the updated parameters rounded to bf16 in the
 // same pass (the bf16 backend's weight copy stays current without a separate conversion).
-void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::cpu::AdamWHyper& h,
+void adamw(float* params, const float* grads, float* m, float* v, int64_t n, const backend::AdamWHyper& h,
            __nv_bfloat16* params_bf16 = nullptr);
 
 // rmsnorm.cu
 void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C, double eps);
+// The same with the output rounded to bf16 once (what to_bf16 of the fp32 output would give).
+void rmsnorm_forward(__nv_bfloat16* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C,
+                     double eps);
 void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* in, const float* gain,
                       const float* rstd, int64_t N, int64_t C);
 // dgain[c] += Σ_n dout·in·rstd (RMSNorm's gain gradient; deterministic two-stage reduction).
@@ -97,6 +102,9 @@ struct GroupOffsets {
 // to_bf16_padded: packed fp32 → padded bf16, zero past each group's rows.
 void to_bf16_padded(__nv_bfloat16* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R,
                     int64_t C);
+// The same from bf16 rows (activations the producer already wrote in bf16): a copy.
+void to_bf16_padded(__nv_bfloat16* dst, const __nv_bfloat16* src, const GroupOffsets& offsets, int64_t groups,
+                    int64_t R, int64_t C);
 // from_padded: padded fp32 → packed fp32, each group's rows only; dst = or += src.
 void from_padded(float* dst, const float* src, const GroupOffsets& offsets, int64_t groups, int64_t R, int64_t C,
                  bool accumulate);

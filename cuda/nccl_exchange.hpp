@@ -25,7 +25,7 @@ class NcclExchange final : public parallel::DeviceExchange {
 
   int rank() const override { return comm_.rank(); }
   int size() const override { return comm_.size(); }
-  const char* transport() const override { return "nccl"; }
+  parallel::Transport transport() const override { return parallel::Transport::nccl; }
 
   // The collectives are queued on the legacy default stream, where the CUDA backend's kernels,
   // cuBLAS and its blocking copies run: work queued before them finishes first, work after them

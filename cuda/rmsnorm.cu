@@ -14,7 +14,12 @@ namespace moelaw::cuda::kernels {
 
 namespace {
 
-__global__ void __launch_bounds__(1024) rmsnorm_forward_kernel(float* out, float* rstd, const float* in, const float* gain, int64_t C,
+__device__ inline void store(float* to, float x) { *to = x; }
+__device__ inline void store(__nv_bfloat16* to, float x) { *to = __float2bfloat16_rn(x); }
+
+// Out: fp32, or bf16 for the bf16 backend's activations (rounded once, as to_bf16 would).
+template <typename Out>
+__global__ void __launch_bounds__(1024) rmsnorm_forward_kernel(Out* out, float* rstd, const float* in, const float* gain, int64_t C,
                                        double eps) {
   const int64_t n = blockIdx.x;
   const float* x = in + n * C;
@@ -23,8 +28,8 @@ __global__ void __launch_bounds__(1024) rmsnorm_forward_kernel(float* out, float
   ss = block_sum(ss);
   const float r = float(1.0 / sqrt(ss / double(C) + eps));
   if (threadIdx.x == 0) rstd[n] = r;
-  float* y = out + n * C;
-  for (int64_t c = threadIdx.x; c < C; c += blockDim.x) y[c] = x[c] * r * gain[c];
+  Out* y = out + n * C;
+  for (int64_t c = threadIdx.x; c < C; c += blockDim.x) store(y + c, x[c] * r * gain[c]);
 }
 
 __global__ void __launch_bounds__(1024) rmsnorm_backward_input_kernel(float* din, const float* dout, const float* in, const float* gain,
@@ -73,6 +78,13 @@ __global__ void add_partials_kernel(float* dgain, const float* partial, int64_t 
 }  // namespace
 
 void rmsnorm_forward(float* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C, double eps) {
+  if (N == 0) return;
+  rmsnorm_forward_kernel<<<unsigned(N), row_threads(C)>>>(out, rstd, in, gain, C, eps);
+  MOELAW_CUDA_LAUNCHED();
+}
+
+void rmsnorm_forward(__nv_bfloat16* out, float* rstd, const float* in, const float* gain, int64_t N, int64_t C,
+                     double eps) {
   if (N == 0) return;
   rmsnorm_forward_kernel<<<unsigned(N), row_threads(C)>>>(out, rstd, in, gain, C, eps);
   MOELAW_CUDA_LAUNCHED();

@@ -1,4 +1,4 @@
-// SwiGLU, out = silu(gate)·up, and its backward (dgate, dup +=).
+// SwiGLU, out = silu(gate)·up (fp32, or bf16 activations), and its backward (dgate, dup +=).
 #include "check.hpp"
 #include "kernels.hpp"
 #include "launch.cuh"
@@ -9,11 +9,16 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__global__ void swiglu_forward_kernel(float* out, const float* gate, const float* up, int64_t n) {
+__device__ inline void store(float* to, float x) { *to = x; }
+__device__ inline void store(__nv_bfloat16* to, float x) { *to = __float2bfloat16_rn(x); }
+
+// Out: fp32, or bf16 for the bf16 backend's activations (rounded once, as to_bf16 would).
+template <typename Out>
+__global__ void swiglu_forward_kernel(Out* out, const float* gate, const float* up, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n) {
     const float a = gate[i];
-    out[i] = a / (1.0f + expf(-a)) * up[i];
+    store(out + i, a / (1.0f + expf(-a)) * up[i]);
   }
 }
 
@@ -31,6 +36,12 @@ __global__ void swiglu_backward_kernel(float* dgate, float* dup, const float* do
 }  // namespace
 
 void swiglu_forward(float* out, const float* gate, const float* up, int64_t n) {
+  if (n == 0) return;
+  swiglu_forward_kernel<<<blocks_for(n, kThreads), kThreads>>>(out, gate, up, n);
+  MOELAW_CUDA_LAUNCHED();
+}
+
+void swiglu_forward(__nv_bfloat16* out, const float* gate, const float* up, int64_t n) {
   if (n == 0) return;
   swiglu_forward_kernel<<<blocks_for(n, kThreads), kThreads>>>(out, gate, up, n);
   MOELAW_CUDA_LAUNCHED();

@@ -10,6 +10,7 @@
 #include "launcher/process.hpp"
 #include "launcher/run_state.hpp"
 #include "launcher/submit.hpp"
+#include "train/run_lock.hpp"
 
 namespace moelaw::launcher {
 
@@ -53,6 +54,9 @@ void LocalExecutor::cancel(const ExperimentDir& dir, const std::string& run, con
 
 int LocalExecutor::submit(const SubmitContext& c) {
   const auto& [exp, plan, plan_json, dir, opt] = c;
+  for (const auto& run : plan.runs)  // one live trainer per run directory, whoever started it
+    if (auto pid = train::running_trainer(train::RunDir(dir.run_dir(run.name))))
+      throw UsageError(train::already_running_message(train::RunDir(dir.run_dir(run.name)), *pid));
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);

@@ -1,10 +1,12 @@
 #include "launcher/run_state.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
+#include "train/run_lock.hpp"
 
 namespace moelaw::launcher {
 
@@ -46,7 +48,7 @@ RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, co
   s.target_tokens = planned.value("target_tokens", int64_t{0});
 
   train::RunDir run(dir.run_dir(s.name));
-  nlohmann::json summary;
+  std::optional<train::RunSummary> summary;
   try {
     summary = run.summary();
   } catch (const std::exception& e) {
@@ -61,11 +63,11 @@ RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, co
   } catch (const std::exception&) {
     // Being rewritten or damaged: the summary and the scheduler still tell the state.
   }
-  const bool complete = summary.value("complete", false);
-  const int64_t summary_tokens = summary.value("tokens", int64_t{0});
+  const bool complete = summary && summary->complete;
+  const int64_t summary_tokens = complete ? summary->tokens : 0;
   if (complete) {
     s.tokens_done = std::max(s.tokens_done, summary_tokens);
-    if (summary.contains("final_loss") && summary["final_loss"].is_number()) s.final_loss = summary["final_loss"].get<double>();
+    if (std::isfinite(summary->final_loss)) s.final_loss = summary->final_loss;
   }
 
   const auto record = dir.read_json(dir.record_path(s.name));
@@ -81,6 +83,8 @@ RunStatus run_status(const ExperimentDir& dir, const nlohmann::json& planned, co
     s.state = s.job->running ? RunState::running : RunState::queued;
     if (s.state == RunState::queued && exit_is_current && exit->status == 75) s.state = RunState::preempted;
     if (!s.job->reason.empty()) s.detail = s.job->reason == "None" ? "" : s.job->reason;
+  } else if (train::running_trainer(run)) {  // a live trainer holds the run's lock, whoever started it
+    s.state = RunState::running;
   } else if (s.job_id.empty() && !exit) {
     s.state = RunState::planned;
   } else if (exit_is_current && exit->status == 75) {

@@ -69,7 +69,7 @@ std::string unusable_directory(const fs::path& path) {
 bool complete_to_target(const ExperimentDir& dir, const PlannedRun& run) {
   try {
     const auto summary = train::RunDir(dir.run_dir(run.name)).summary();
-    return summary.value("complete", false) && summary.value("tokens", int64_t{0}) >= run.target_tokens;
+    return summary && summary->complete && summary->tokens >= run.target_tokens;
   } catch (const std::exception&) {
     return false;  // unreadable: the run will start again, so its inputs are checked
   }

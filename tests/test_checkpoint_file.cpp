@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(h5py_reads_it) {
       "assert w.shape == (100, 10), w.shape\n"
       "assert abs(float(w[1, 2]) - (0.001 * 12 - 0.3)) < 1e-6\n"
       "assert zlib.crc32(np.ascontiguousarray(w[...]).tobytes()) == int(w.attrs['crc32'])\n"
-      "assert int(f.attrs['format_version']) == 1\n"
+      "assert int(f.attrs['format_version']) == 2\n"
       "assert int(f.attrs['int:step']) == 120\n"
       "cfg = f.attrs['config_toml']\n"
       "cfg = cfg.decode() if isinstance(cfg, bytes) else cfg\n"

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(a_long_fit_prints_progress) {
   }
   TempFile t(csv);
   Process p(cli("fit " + t.path + " --law chinchilla") + " 2>&1");
-  bool progress = p.wait_for_line(" of 4500 starts, best objective");
+  bool progress = p.wait_for_line(" of up to 4500 L-BFGS starts done, best objective");
   p.signal(SIGKILL);
   p.wait();
   BOOST_TEST(progress, p.output());

@@ -38,7 +38,7 @@ struct Pair : moelaw::testing::BackendPair {
 using Both = moelaw::testing::Mirrored<float>;
 using moelaw::testing::random;
 
-// Σ_k |a|·|b| for each element of the three products of matmul (row-major, as in cpu/ops.hpp).
+// Σ_k |a|·|b| for each element of the three products of matmul (row-major, as in backend/ops.hpp).
 std::vector<double> forward_magnitude(const float* in, const float* w, int64_t N, int64_t C, int64_t OC) {
   std::vector<double> m(size_t(N * OC), 0.0);
   for (int64_t n = 0; n < N; ++n)
@@ -212,6 +212,66 @@ BOOST_AUTO_TEST_CASE(uploads_and_zeroing_refresh_the_registered_copy) {
   params.gpu.zero();
   params.host = params.from_cpu();
   check_matmul(p, s, params, 0, 540, "after zeroing the range");
+}
+
+// The seam's bf16 activations: the bf16 backend asks for them, RMSNorm and SwiGLU write them rounded
+// once (bit for bit what rounding their fp32 outputs gives), and the products read them without a
+// conversion: the same results as from the fp32 outputs, which the products round themselves.
+uint16_t bf16_bits(float x) {  // round to nearest even, as __float2bfloat16_rn (no NaNs here)
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+BOOST_AUTO_TEST_CASE(bf16_activations_are_written_once_and_read_as_they_are) {
+  using moelaw::backend::DType;
+  using moelaw::backend::TensorArray;
+  Pair p;
+  BOOST_TEST((p.gpu->activation_type() == DType::bf16));
+  BOOST_TEST((p.cpu->activation_type() == DType::f32));
+  const int64_t N = 64, C = 128, F = 384;
+  Both x(p, random(size_t(N * C), 600)), gain(p, random(size_t(C), 601)), rstd(p, size_t(N));
+  Both ln32(p, size_t(N * C));
+  TensorArray ln16(*p.gpu, DType::bf16, size_t(N * C));
+  p.gpu->rmsnorm_forward(ln32.gpu.data(), rstd.gpu.data(), x.gpu.data(), gain.gpu.data(), N, C, 1e-5);
+  p.gpu->rmsnorm_forward(ln16.out(), rstd.gpu.data(), x.gpu.data(), gain.gpu.data(), N, C, 1e-5);
+  std::vector<uint16_t> written(size_t(N * C));
+  p.gpu->copy_to_host(written.data(), ln16.in().raw(), written.size() * 2);
+  const auto fp32 = ln32.from_gpu();
+  size_t differ = 0;
+  for (size_t i = 0; i < fp32.size(); ++i) differ += written[i] != bf16_bits(fp32[i]);
+  BOOST_TEST(differ == 0u, "RMSNorm's bf16 output differs from its rounded fp32 output at " << differ << " entries");
+
+  Both w(p, random(size_t(F * C), 602, 0.1f)), from32(p, size_t(N * F)), from16(p, size_t(N * F));
+  p.gpu->matmul_forward(from32.gpu.data(), ln32.gpu.data(), w.gpu.data(), N, C, F);
+  p.gpu->matmul_forward(from16.gpu.data(), ln16.in(), w.gpu.data(), N, C, F);
+  BOOST_TEST(from16.from_gpu() == from32.from_gpu(), boost::test_tools::per_element());
+  Both dout(p, random(size_t(N * F), 603)), dw32(p, size_t(F * C)), dw16(p, size_t(F * C));
+  p.gpu->matmul_backward(nullptr, dw32.gpu.data(), dout.gpu.data(), ln32.gpu.data(), w.gpu.data(), N, C, F);
+  p.gpu->matmul_backward(nullptr, dw16.gpu.data(), dout.gpu.data(), ln16.in(), w.gpu.data(), N, C, F);
+  BOOST_TEST(dw16.from_gpu() == dw32.from_gpu(), boost::test_tools::per_element());
+
+  Both gate(p, random(size_t(N * F), 604, 3.0f)), up(p, random(size_t(N * F), 605)), h32(p, size_t(N * F));
+  TensorArray h16(*p.gpu, DType::bf16, size_t(N * F));
+  p.gpu->swiglu_forward(h32.gpu.data(), gate.gpu.data(), up.gpu.data(), N, F);
+  p.gpu->swiglu_forward(h16.out(), gate.gpu.data(), up.gpu.data(), N, F);
+  std::vector<uint16_t> h_bits(size_t(N * F));
+  p.gpu->copy_to_host(h_bits.data(), h16.in().raw(), h_bits.size() * 2);
+  const auto h_fp32 = h32.from_gpu();
+  differ = 0;
+  for (size_t i = 0; i < h_fp32.size(); ++i) differ += h_bits[i] != bf16_bits(h_fp32[i]);
+  BOOST_TEST(differ == 0u, "SwiGLU's bf16 output differs from its rounded fp32 output at " << differ << " entries");
+}
+
+BOOST_AUTO_TEST_CASE(fp32_backends_refuse_bf16_tensors) {
+  using moelaw::backend::DType;
+  moelaw::testing::BackendPair fp32;
+  moelaw::backend::TensorArray h(*fp32.gpu, DType::bf16, 16);
+  Both gate(fp32, random(16, 606)), up(fp32, random(16, 607));
+  BOOST_CHECK_THROW(fp32.gpu->matmul_forward(gate.gpu.data(), h.in(), up.gpu.data(), 4, 4, 4), std::invalid_argument);
+  BOOST_CHECK_THROW(fp32.cpu->swiglu_forward(moelaw::backend::TensorArray(*fp32.cpu, DType::bf16, 16).out(),
+                                            gate.cpu.data(), up.cpu.data(), 4, 4),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

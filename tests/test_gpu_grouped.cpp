@@ -47,7 +47,7 @@ struct Problem {
   }
 };
 
-// Σ|a||b| per element of the three products, group by group (row-major as in cpu/ops.hpp). Weight
+// Σ|a||b| per element of the three products, group by group (row-major, as in backend/ops.hpp). Weight
 // values outside every group's matrix (the gaps) keep magnitude 0: nothing may write them.
 struct Magnitudes {
   std::vector<double> out, din, dw;

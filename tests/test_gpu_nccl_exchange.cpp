@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_SUITE(nccl_on_one_gpu, *boost::unit_test::precondition(NcclUsabl
 BOOST_AUTO_TEST_CASE(allreduce_of_one_rank_is_the_identity) {
   auto gpu = moelaw::cuda::make_cuda_backend(0);  // sets the device NCCL binds to
   moelaw::cuda::NcclExchange exchange(world());
-  BOOST_TEST(exchange.transport() == std::string("nccl"));
+  BOOST_TEST((exchange.transport() == moelaw::parallel::Transport::nccl));
   const size_t n = 4099;  // not a multiple of any chunk size
   std::vector<float> host(n);
   for (size_t i = 0; i < n; ++i) host[i] = 0.25f * float(i) - 17.0f;
@@ -109,10 +109,10 @@ BOOST_AUTO_TEST_CASE(factory_choices_on_a_gpu) {
   auto gpu = moelaw::cuda::make_cuda_backend(0);
   std::string note;
   // A single rank has nothing to exchange: auto stays with the free staged path...
-  BOOST_TEST(moelaw::parallel::make_device_exchange(world(), *gpu, "auto", &note)->transport() ==
-             std::string("mpi-staged"));
+  BOOST_TEST((moelaw::parallel::make_device_exchange(world(), *gpu, "auto", &note)->transport() ==
+              moelaw::parallel::Transport::mpi_staged));
   // ... but asked for, NCCL is possible with one GPU per rank.
-  BOOST_TEST(moelaw::parallel::make_device_exchange(world(), *gpu, "nccl")->transport() == std::string("nccl"));
+  BOOST_TEST((moelaw::parallel::make_device_exchange(world(), *gpu, "nccl")->transport() == moelaw::parallel::Transport::nccl));
   BOOST_CHECK_THROW(moelaw::parallel::make_device_exchange(world(), cpu_backend(), "nccl"), moelaw::UsageError);
 }
 

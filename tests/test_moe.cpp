@@ -11,6 +11,7 @@
 #include "gradient_check.hpp"
 #include "model/parameter_table.hpp"
 #include "moe/moe_layer.hpp"
+#include "support/swiglu_reference.hpp"
 
 using namespace moelaw;
 using moelaw::testing::compare;
@@ -57,15 +58,7 @@ std::vector<double> brute_force(const std::vector<double>& x, Weights& w, int64_
       }
       ++used[e];
       // SwiGLU expert e on token t.
-      std::vector<double> h(H);
-      for (int64_t i = 0; i < H; ++i) {
-        double g = 0, u = 0;
-        for (int64_t c = 0; c < d; ++c) {
-          g += w.gate[(e * H + i) * d + c] * x[t * d + c];
-          u += w.up[(e * H + i) * d + c] * x[t * d + c];
-        }
-        h[i] = g / (1 + std::exp(-g)) * u;
-      }
+      const std::vector<double> y = moelaw::testing::swiglu_row(x.data() + t * d, w.gate, w.up, w.down, e, d, H);
       // probability of expert e for token t: recompute (softmax again, cheap and independent)
       std::vector<double> logit(E);
       for (int64_t ee = 0; ee < E; ++ee)
@@ -73,11 +66,7 @@ std::vector<double> brute_force(const std::vector<double>& x, Weights& w, int64_
       double mx = *std::max_element(logit.begin(), logit.end()), sum = 0;
       for (auto& l : logit) sum += std::exp(l - mx);
       const double p = std::exp(logit[e] - mx) / sum;
-      for (int64_t c = 0; c < d; ++c) {
-        double y = 0;
-        for (int64_t i = 0; i < H; ++i) y += w.down[(e * d + c) * H + i] * h[i];
-        out[t * d + c] += p * y;
-      }
+      for (int64_t c = 0; c < d; ++c) out[t * d + c] += p * y[c];
     }
   return out;
 }

@@ -27,7 +27,7 @@ float value_between(int from, int to, int64_t i) { return 100.0f * from + 10.0f 
 BOOST_AUTO_TEST_CASE(allreduce_sum_adds_every_rank) {
   auto& w = world();
   StagedExchange exchange(w, cpu_backend());
-  BOOST_TEST(exchange.transport() == std::string("mpi-staged"));
+  BOOST_TEST((exchange.transport() == moelaw::parallel::Transport::mpi_staged));
   const int P = w.size(), r = w.rank();
   const size_t n = 1000;
   std::vector<float> host(n);
@@ -90,9 +90,10 @@ BOOST_AUTO_TEST_CASE(factory_picks_mpi_staged_for_the_cpu_backend) {
   auto& w = world();
   std::string note;
   auto automatic = moelaw::parallel::make_device_exchange(w, cpu_backend(), "auto", &note);
-  BOOST_TEST(automatic->transport() == std::string("mpi-staged"));
+  BOOST_TEST((automatic->transport() == moelaw::parallel::Transport::mpi_staged));
   BOOST_TEST(!note.empty());
-  BOOST_TEST(moelaw::parallel::make_device_exchange(w, cpu_backend(), "mpi")->transport() == std::string("mpi-staged"));
+  BOOST_TEST((moelaw::parallel::make_device_exchange(w, cpu_backend(), "mpi")->transport() ==
+              moelaw::parallel::Transport::mpi_staged));
   try {
     moelaw::parallel::make_device_exchange(w, cpu_backend(), "nccl");
     BOOST_FAIL("parallel.transport = nccl on the CPU backend must be refused");

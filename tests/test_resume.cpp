@@ -9,37 +9,12 @@
 #include <filesystem>
 #include <random>
 
-#include "support/process.hpp"
+#include "support/interrupted_run.hpp"
 #include "support/tiny_run.hpp"
 #include "train/run_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
-
-namespace {
-
-// The uninterrupted reference curve, computed once.
-const std::vector<double>& reference_curve() {
-  static TempDir dir;
-  static std::vector<double> curve = [] {
-    auto r = train(tiny_config(dir.path.string()) + " --out " + (dir / "ref"));
-    if (r.status != 0) throw std::runtime_error(r.err);
-    return train_losses(dir / "ref");
-  }();
-  return curve;
-}
-
-// Starts a run and sends `sig` once it has printed step `step`; returns the exit status.
-int interrupt_at(const std::string& args, int step, int sig) {
-  Process p("env OMP_NUM_THREADS=1 " + moelaw_command("train " + args));  // exec env: same pid
-  char needle[32];
-  std::snprintf(needle, sizeof needle, "step %6d ", step);
-  if (!p.wait_for_line(needle)) return -1;
-  p.signal(sig);
-  return p.wait();
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(sigusr1_then_resume_is_bit_exact) {
   TempDir dir;

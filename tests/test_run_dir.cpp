@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(summary_marks_completion) {
   BOOST_TEST(!run.complete());
   RunDir::write_file_atomically(run.summary_path(), R"({"complete": true, "final_loss": 3.5})");
   BOOST_TEST(run.complete());
-  BOOST_TEST(run.summary()["final_loss"].get<double>() == 3.5);
+  BOOST_TEST(run.summary()->final_loss == 3.5);
 }
 
 BOOST_AUTO_TEST_CASE(runinfo_json) {

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <utility>
 
+#include "backend/tensor.hpp"
+
 namespace moelaw::backend {
 
 class DeviceMemory {
@@ -54,6 +56,25 @@ class DeviceArray {
   DeviceMemory* memory_ = nullptr;
   size_t n_ = 0;
   U* data_ = nullptr;
+};
+
+// An owning array of n elements whose type is chosen at run time: the model's activations in the
+// backend's activation_type(). Views of it go to the ops (backend/tensor.hpp).
+class TensorArray {
+ public:
+  TensorArray() = default;
+  TensorArray(DeviceMemory& memory, DType dtype, size_t n)
+      : bytes_(memory, n * dtype_size(dtype)), dtype_(dtype), n_(n) {}
+
+  DType dtype() const { return dtype_; }
+  size_t size() const { return n_; }
+  Out out(int64_t offset = 0) const { return Out(bytes_.data(), dtype_, int64_t(n_)).at(offset); }
+  In in(int64_t offset = 0) const { return out(offset); }
+
+ private:
+  DeviceArray<char> bytes_;
+  DType dtype_ = DType::f32;
+  size_t n_ = 0;
 };
 
 }  // namespace moelaw::backend

@@ -20,15 +20,23 @@ std::unique_ptr<Backend<float>> make_cpu(const std::string& precision, const std
 }
 }  // namespace
 
-std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested, const std::string& precision,
+BackendChoice parse_backend_choice(const std::string& name) {
+  if (name == "cpu") return BackendChoice::cpu;
+  if (name == "cuda") return BackendChoice::cuda;
+  if (name == "auto") return BackendChoice::automatic;
+  throw UsageError("train.backend = \"" + name + "\": expected \"cpu\", \"cuda\" or \"auto\"");
+}
+
+std::unique_ptr<Backend<float>> make_training_backend(const std::string& requested_name, const std::string& precision,
                                                       int rank_on_node, std::string* note) {
-  if (requested == "cpu") return make_cpu(precision, "train.backend is \"cpu\"");
+  const BackendChoice requested = parse_backend_choice(requested_name);
+  if (requested == BackendChoice::cpu) return make_cpu(precision, "train.backend is \"cpu\"");
   const Precision gpu_precision = precision == "fp32" ? Precision::fp32 : Precision::bf16;
   const auto& p = provider();
   std::string reason = "this build has no CUDA backend (nvcc was not found when it was configured)";
   int count = 0;
   if (p.make && p.device_count) count = p.device_count(&reason);
-  if (requested == "cuda") {
+  if (requested == BackendChoice::cuda) {
     if (count == 0) throw UsageError("train.backend = \"cuda\": no GPU can be used: " + reason);
     return p.make(rank_on_node % count, gpu_precision);
   }

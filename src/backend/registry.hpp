@@ -18,6 +18,11 @@ struct GpuBackendProvider {
 
 void register_gpu_backend(GpuBackendProvider provider);
 
+// `train.backend` as the registry decides on it.
+enum class BackendChoice { cpu, cuda, automatic };
+// "cpu", "cuda", "auto"; anything else is a UsageError naming the key.
+BackendChoice parse_backend_choice(const std::string& name);
+
 // The backend for a training process. `rank_on_node` picks the GPU (rank % count). "cuda" with
 // no CUDA build or no GPU is a UsageError saying which; "auto" falls back to the CPU and says why
 // in `note`. `precision` ("fp32", "bf16", "auto"): auto is bf16 on a GPU and fp32 on the CPU;

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -60,6 +61,26 @@ uint32_t crc_of(const void* data, size_t bytes) {
     bytes -= n;
   }
   return static_cast<uint32_t>(crc);
+}
+
+// The CRC-32 of a checkpoint's attributes, in a fixed order (the maps' key order) and layout
+// (tag, key, NUL, value bytes), so that writer and reader compute it alike.
+uint32_t attributes_crc(const CheckpointData& d) {
+  std::string bytes = "config\0" + d.config_toml;
+  auto add = [&](char tag, const std::string& key, const void* value, size_t size) {
+    bytes += tag;
+    bytes += key;
+    bytes += '\0';
+    bytes.append(static_cast<const char*>(value), size);
+  };
+  for (const auto& [k, v] : d.integers) add('i', k, &v, sizeof v);
+  for (const auto& [k, v] : d.reals) add('r', k, &v, sizeof v);
+  for (const auto& [k, v] : d.strings) {
+    const uint64_t n = v.size();
+    add('s', k, &n, sizeof n);
+    bytes += v;
+  }
+  return crc_of(bytes.data(), bytes.size());
 }
 
 void require(bool ok, const std::string& what) {
@@ -118,6 +139,7 @@ CheckpointWriter::CheckpointWriter(const std::string& path, const std::string& c
     write_attr_i64(file_, "format_version", kFormatVersion);
     write_attr_str(file_, "config_toml", config_toml);
   });
+  attributes_.config_toml = config_toml;
 }
 
 CheckpointWriter::~CheckpointWriter() {
@@ -141,14 +163,17 @@ void CheckpointWriter::guarded(const std::string& what, F&& write) {
 
 void CheckpointWriter::integer(const std::string& key, int64_t value) {
   guarded(key, [&] { write_attr_i64(file_, ("int:" + key).c_str(), value); });
+  attributes_.integers[key] = value;
 }
 
 void CheckpointWriter::real(const std::string& key, double value) {
   guarded(key, [&] { write_attr_f64(file_, ("real:" + key).c_str(), value); });
+  attributes_.reals[key] = value;
 }
 
 void CheckpointWriter::text(const std::string& key, const std::string& value) {
   guarded(key, [&] { write_attr_str(file_, ("str:" + key).c_str(), value); });
+  attributes_.strings[key] = value;
 }
 
 template <typename T>
@@ -181,6 +206,7 @@ void CheckpointWriter::add(const std::string& name, const std::vector<int64_t>& 
 }
 
 void CheckpointWriter::commit() {
+  guarded("attributes_crc32", [&] { write_attr_i64(file_, "attributes_crc32", attributes_crc(attributes_)); });
   guarded("closing", [&] {
     require(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0, "flushing");
     const hid_t file = file_;
@@ -228,9 +254,11 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   try {
     bool have_version = false;
     int64_t version = -1;
+    std::optional<int64_t> stored_crc;
     // Attributes of the root group: read each by name and type.
     auto on_attr = [](hid_t loc, const char* name, const H5A_info_t*, void* ctx) -> herr_t {
-      auto& [o, ver, have] = *static_cast<std::tuple<CheckpointData*, int64_t*, bool*>*>(ctx);
+      auto& [o, ver, have, crc] =
+          *static_cast<std::tuple<CheckpointData*, int64_t*, bool*, std::optional<int64_t>*>*>(ctx);
       Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
       if (!attr.ok()) return -1;
       // Each is read into one value: an attribute of several would be written past it.
@@ -254,18 +282,23 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
         int64_t v = 0;
         if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
         if (n == "format_version") { *ver = v; *have = true; }
+        else if (n == "attributes_crc32") *crc = v;
         else if (n.rfind("int:", 0) == 0) o->integers[n.substr(4)] = v;
       }
       return 0;
     };
-    std::tuple<CheckpointData*, int64_t*, bool*> ctx{&attributes_, &version, &have_version};
+    std::tuple<CheckpointData*, int64_t*, bool*, std::optional<int64_t>*> ctx{&attributes_, &version, &have_version,
+                                                                               &stored_crc};
     hsize_t idx = 0;
     if (H5Aiterate2(file_, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, on_attr, &ctx) < 0)
       throw corrupt("unreadable attributes");
     if (!have_version) throw corrupt("no format_version attribute: not a moelaw checkpoint");
-    if (version != kFormatVersion)
-      throw corrupt("format version " + std::to_string(version) + ", this moelaw reads version " +
-                    std::to_string(kFormatVersion));
+    if (version < kOldestReadableVersion || version > kFormatVersion)
+      throw corrupt("format version " + std::to_string(version) + ", this moelaw reads versions " +
+                    std::to_string(kOldestReadableVersion) + " to " + std::to_string(kFormatVersion));
+    if (version >= 2 && !stored_crc) throw corrupt("no attributes_crc32 attribute (format version 2)");
+    if (stored_crc && static_cast<uint32_t>(*stored_crc) != attributes_crc(attributes_))
+      throw corrupt("the attributes (configuration, step, tokens, data position, ...) fail their checksum: edited or damaged");
     for (const auto& name : dataset_names(file_)) {
       if (name.rfind("f32/", 0) == 0) names_[0].push_back(name.substr(4));
       else if (name.rfind("f64/", 0) == 0) names_[1].push_back(name.substr(4));

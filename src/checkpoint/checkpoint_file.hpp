@@ -11,7 +11,10 @@
 
 namespace moelaw::checkpoint {
 
-constexpr int64_t kFormatVersion = 1;
+// Version 2 adds attributes_crc32, a CRC-32 of every attribute (configuration, step, tokens, data
+// position, ...), as each array has its own; version 1 files, without it, are still read.
+constexpr int64_t kFormatVersion = 2;
+constexpr int64_t kOldestReadableVersion = 1;
 
 template <typename T>
 struct Array {
@@ -67,6 +70,7 @@ class CheckpointWriter {
   void guarded(const std::string& what, F&& write);
   std::string path_, temporary_;
   int64_t file_ = -1;  // the open HDF5 file (hid_t)
+  CheckpointData attributes_;  // what was written, for attributes_crc32
 };
 
 // The whole of `data` through a CheckpointWriter.

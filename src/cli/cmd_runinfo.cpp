@@ -38,6 +38,7 @@ int cmd_runinfo(const Argv& argv) {
   int64_t tokens = log.steps.empty() ? 0 : log.steps.back().tokens;
   nlohmann::json final_eval = log.evals.empty() ? nlohmann::json(nullptr) : nlohmann::json(log.evals.back().loss);
 
+  const auto summary = run.summary();
   if (args.flag("--json")) {
     nlohmann::json train_loss = nlohmann::json::array(), eval_loss = nlohmann::json::array();
     for (const auto& s : log.steps) train_loss.push_back(s.loss);
@@ -45,7 +46,7 @@ int cmd_runinfo(const Argv& argv) {
     nlohmann::json out = {{"run", run.path()},         {"steps", steps},
                           {"tokens", tokens},          {"final_eval_loss", final_eval},
                           {"train_loss", train_loss},  {"eval_loss", eval_loss},
-                          {"complete", run.complete()}, {"summary", run.summary()}};
+                          {"complete", run.complete()}, {"summary", summary ? summary->to_json() : nlohmann::json::object()}};
     for (const auto& [name, values] : log.series) out["series"][name] = values;
     std::cout << out.dump(1) << "\n";  // doubles print with enough digits to round-trip exactly
     return 0;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/forecast_study.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "launcher/experiment_status.hpp"
@@ -18,25 +19,37 @@ int cmd_status(const Argv& argv) {
             "preempted, done, failed), tokens done of planned, last training loss, held-out loss when\n"
             "done, job id, and the trunk a cooldown branches from; then totals. The run directories\n"
             "say what is done; SLURM's squeue, when it answers, says what is queued or running.\n"
-            "  --json   {experiment, runs: [{name, state, job_id, init_from, ...}], totals}\n");
+            "A running or preempted run with 12 or more points of curve also shows its forecast final\n"
+            "loss and an interval (the multi-power law fitted to its curve so far: `moelaw forecast`).\n"
+            "  --json   {experiment, runs: [{name, state, job_id, init_from, forecast, ...}], totals}\n");
   if (args.help()) {
     std::cout << args.usage();
     return 0;
   }
   args.expect_positionals(1, 1);
-  const auto status = launcher::experiment_status(launcher::ExperimentDir(args.positionals()[0]));
+  const launcher::ExperimentDir dir(args.positionals()[0]);
+  const auto status = launcher::experiment_status(dir);
   const auto& rows = status.runs;
+  std::vector<std::optional<analysis::RunForecast>> forecasts;
+  for (const auto& s : rows)
+    forecasts.push_back(s.state == launcher::RunState::running || s.state == launcher::RunState::preempted
+                            ? analysis::forecast_final_loss(dir.run_dir(s.name))
+                            : std::nullopt);
   if (args.flag("--json")) {
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& s : rows) {
       auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+      const auto& f = forecasts[runs.size()];
       runs.push_back({{"name", s.name}, {"role", s.role}, {"state", launcher::state_name(s.state)},
                       {"tokens_done", s.tokens_done}, {"target_tokens", s.target_tokens},
                       {"last_loss", opt(s.last_loss)}, {"final_loss", opt(s.final_loss)},
                       {"job_id", s.job_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.job_id)},
                       {"scheduler_state", s.job && !s.job->state.empty() ? nlohmann::json(s.job->state) : nlohmann::json(nullptr)},
                       {"init_from", s.init_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.init_from)},
-                      {"detail", s.detail}});
+                      {"detail", s.detail},
+                      {"forecast", f ? nlohmann::json{{"final_loss", f->loss}, {"low", f->low}, {"high", f->high},
+                                                      {"final_step", f->final_step}, {"points", f->points}}
+                                     : nlohmann::json(nullptr)}});
     }
     nlohmann::json out = {{"experiment", status.experiment}, {"runs", runs}, {"totals", status.totals},
                           {"tokens_done", status.tokens_done}, {"tokens_planned", status.tokens_planned}};
@@ -46,7 +59,8 @@ int cmd_status(const Argv& argv) {
   }
   std::printf("%-44s %-9s %17s %8s %8s %-8s %s\n", "run", "state", "tokens", "loss", "held-out", "job",
               "branches from / detail");
-  for (const auto& s : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& s = rows[i];
     std::string tokens = launcher::format_tokens(static_cast<double>(s.tokens_done)) + "/" +
                          launcher::format_tokens(static_cast<double>(s.target_tokens));
     char loss[32] = "-", held[32] = "-";
@@ -54,6 +68,7 @@ int cmd_status(const Argv& argv) {
     if (s.final_loss) std::snprintf(held, sizeof held, "%.4f", *s.final_loss);
     std::string extra = s.init_from.empty() ? "" : "<- " + s.init_from;
     if (!s.detail.empty()) extra += (extra.empty() ? "" : "  ") + s.detail;
+    if (const auto& f = forecasts[i]) extra += (extra.empty() ? "" : "  ") + analysis::format_forecast(*f);
     std::printf("%-44s %-9s %17s %8s %8s %-8s %s\n", s.name.c_str(), launcher::state_name(s.state), tokens.c_str(),
                 loss, held, s.job_id.empty() ? "-" : s.job_id.c_str(), extra.c_str());
   }

@@ -10,60 +10,108 @@
 namespace moelaw::model {
 
 using backend::DeviceArray;
+using backend::DType;
+using backend::TensorArray;
 
 // Everything one micro-batch's backward needs from its forward, plus reusable scratch.
-// Sizes are for the largest micro-batch; a smaller one uses the front of each buffer.
+// Sizes are for the largest micro-batch; a smaller one uses the front of each buffer. The
+// normalised inputs of the matrix products are in the backend's activation type (bf16 on a
+// mixed-precision GPU), except where an MoE layer routes and permutes them (T).
 template <typename T>
 struct Transformer<T>::Activations {
   struct Block {
-    DeviceArray<T> ln1, rstd1, q, k, v, attn_state, att, mid, ln2, rstd2, gate, up, h;
+    TensorArray ln1;
+    DeviceArray<T> rstd1, q, k, v, attn_state, att, mid;
+    TensorArray ln2;
+    DeviceArray<T> rstd2;
   };
   std::vector<DeviceArray<T>> residual;  // the stream entering each block, and after the last
   std::vector<Block> blocks;
-  DeviceArray<T> lnf, rstdf, logits, losses;  // logits: [output_chunk_rows, V], probabilities in place
+  TensorArray lnf;
+  DeviceArray<T> rstdf, logits, losses;  // logits: [output_chunk_rows, V], probabilities in place
   bool logits_hold_probs = false;  // the forward's only chunk is still there for backward
   DeviceArray<T> scratch;  // values only the next operation reads (pre-RoPE q/k, projections)
-  DeviceArray<T> dres, dln, datt, dq, dk, dv, drot, dh, dgate, dup;  // backward scratch
+  DeviceArray<T> dres, dln, datt, dq, dk, dv, drot;  // backward scratch
   DeviceArray<int32_t> tokens, targets;
 
   int64_t output_chunk_rows;  // rows of logits the output head materialises at once
 
   Activations(backend::Backend<T>& m, const ModelDims& d, int64_t max_b, int64_t chunk_rows)
       : output_chunk_rows(std::min(chunk_rows, max_b * d.seq_len)) {
-    const size_t N = size_t(max_b * d.seq_len), C = size_t(d.d_model), F = size_t(d.ffn_hidden());
+    const size_t N = size_t(max_b * d.seq_len), C = size_t(d.d_model);
+    const DType act = m.activation_type(), ffn_in = d.moe() ? backend::dtype_of<T> : act;
     // What attention keeps for its backward is the backend's choice (probabilities or row LSEs).
     const size_t att = size_t(m.attention_state_size(max_b, d.seq_len, d.n_heads, d.head_dim));
     for (int64_t i = 0; i <= d.n_blocks; ++i) residual.emplace_back(m, N * C);
     for (int64_t i = 0; i < d.n_blocks; ++i)
-      blocks.push_back({{m, N * C}, {m, N}, {m, N * C}, {m, N * C}, {m, N * C}, {m, att},
-                        {m, N * C}, {m, N * C}, {m, N * C}, {m, N}, {m, N * F}, {m, N * F},
-                        {m, N * F}});
-    lnf = DeviceArray<T>(m, N * C);
+      blocks.push_back({TensorArray(m, act, N * C), {m, N}, {m, N * C}, {m, N * C}, {m, N * C}, {m, att}, {m, N * C},
+                        {m, N * C}, TensorArray(m, ffn_in, N * C), {m, N}});
+    lnf = TensorArray(m, act, N * C);
     rstdf = DeviceArray<T>(m, N);
     logits = DeviceArray<T>(m, size_t(output_chunk_rows) * size_t(d.vocab_size));
     losses = DeviceArray<T>(m, N);
     scratch = DeviceArray<T>(m, N * C);
     for (auto* a : {&dres, &dln, &datt, &dq, &dk, &dv, &drot}) *a = DeviceArray<T>(m, N * C);
-    for (auto* a : {&dh, &dgate, &dup}) *a = DeviceArray<T>(m, N * F);
     tokens = DeviceArray<int32_t>(m, N);
     targets = DeviceArray<int32_t>(m, N);
   }
 };
 
+// Where one block's weights (or their gradients) start in the parameter buffer, found by name
+// once when the model is built.
+template <typename T>
+struct Transformer<T>::BlockOffsets {
+  int64_t attn_norm, wq, wk, wv, wo, ffn_norm;
+  int64_t w_gate = -1, w_up = -1, w_down = -1;                          // dense
+  int64_t router = -1, experts_w_gate = -1, experts_w_up = -1, experts_w_down = -1;  // MoE
+};
+
 template <typename T>
 struct Transformer<T>::BlockWeights {
-  T *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w_gate, *w_up, *w_down;
+  T *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm;
+  moe::SwigluWeights<T> ffn;      // dense models: the block's feed-forward
   moe::ExpertWeights<T> experts;  // MoE models: the block's router and experts
 };
 
 template <typename T>
 typename Transformer<T>::BlockWeights Transformer<T>::block_weights(T* base, int64_t b) const {
-  auto at = [&](const char* name) { return tensor(base, block_tensor_name(b, name)); };
+  const BlockOffsets& o = block_offsets_[size_t(b)];
   if (dims_.moe())
-    return {at("attn_norm"), at("wq"), at("wk"), at("wv"), at("wo"), at("ffn_norm"), nullptr, nullptr, nullptr,
-            {at("router"), at("experts_w_gate"), at("experts_w_up"), at("experts_w_down")}};
-  return {at("attn_norm"), at("wq"), at("wk"), at("wv"), at("wo"), at("ffn_norm"),
-          at("w_gate"), at("w_up"), at("w_down"), {}};
+    return {base + o.attn_norm, base + o.wq, base + o.wk, base + o.wv, base + o.wo, base + o.ffn_norm, {},
+            {base + o.router, base + o.experts_w_gate, base + o.experts_w_up, base + o.experts_w_down}};
+  return {base + o.attn_norm, base + o.wq, base + o.wk, base + o.wv, base + o.wo, base + o.ffn_norm,
+          {base + o.w_gate, base + o.w_up, base + o.w_down}, {}};
+}
+
+template <typename T>
+void Transformer<T>::find_offsets() {
+  auto at = [&](int64_t b, const char* name) { return table_.at(block_tensor_name(b, name)).offset; };
+  for (int64_t b = 0; b < dims_.n_blocks; ++b) {
+    BlockOffsets o{at(b, "attn_norm"), at(b, "wq"), at(b, "wk"), at(b, "wv"), at(b, "wo"), at(b, "ffn_norm")};
+    if (dims_.moe()) {
+      o.router = at(b, "router");
+      o.experts_w_gate = at(b, "experts_w_gate");
+      o.experts_w_up = at(b, "experts_w_up");
+      o.experts_w_down = at(b, "experts_w_down");
+    } else {
+      o.w_gate = at(b, "w_gate");
+      o.w_up = at(b, "w_up");
+      o.w_down = at(b, "w_down");
+    }
+    block_offsets_.push_back(o);
+    // The block's replicated tensors, as one range of the gradient buffer.
+    const std::string prefix = block_tensor_name(b, "");
+    int64_t first = table_.total(), end = 0;
+    for (const auto& tensor : table_.tensors())
+      if (!tensor.expert_sharded && tensor.name.starts_with(prefix)) {
+        first = std::min(first, tensor.offset);
+        end = std::max(end, tensor.offset + tensor.size);
+      }
+    block_spans_.push_back({first, end - first});
+  }
+  tok_embedding_ = table_.at("tok_embedding").offset;
+  final_norm_ = table_.at("final_norm").offset;
+  lm_head_ = table_.at("lm_head").offset;
 }
 
 template <typename T>
@@ -94,13 +142,19 @@ Transformer<T>::Transformer(backend::Backend<T>& backend, const ModelDims& dims,
                             int64_t max_micro_batch, parallel::DeviceExchange* expert_exchange)
     : backend_(backend), dims_(dims), table_(dense_parameter_table(dims, expert_shard(dims, expert_exchange))),
       max_micro_batch_(max_micro_batch) {
-  if (dims_.moe())
-    for (int64_t l = 0; l < dims_.n_blocks; ++l)
+  // One backward scratch for every block's feed-forward or experts: blocks run one at a time.
+  auto scratch = std::make_shared<moe::SwigluScratch<T>>();
+  for (int64_t l = 0; l < dims_.n_blocks; ++l) {
+    if (dims_.moe())
       moe_.push_back(std::make_unique<moe::MoeLayer<T>>(
           backend_,
           moe::MoeSettings{dims_.d_model, dims_.expert_hidden, dims_.experts, dims_.expert_choices,
                            dims_.capacity_factor, dims_.aux_loss_weight, dims_.z_loss_weight},
-          expert_exchange));
+          expert_exchange, scratch));
+    else
+      ffn_.push_back(std::make_unique<moe::GroupedSwiglu<T>>(backend_, dims_.d_model, dims_.ffn_hidden(), scratch));
+  }
+  find_offsets();
   reset_moe_stats();
   dims_.validate();
   if (max_micro_batch < 1) throw UsageError("model: the micro-batch must hold at least one sequence");
@@ -184,19 +238,19 @@ void Transformer<T>::output_head(int64_t N, HeadPass pass, double grad_scale) {
   for (int64_t row = 0; row < N; row += chunk) {
     const int64_t n = std::min(chunk, N - row);
     if (logits) {
-      be.matmul_forward(a.logits.data(), a.lnf.data() + row * C, tensor(P, "lm_head"), n, C, V);
+      be.matmul_forward(a.logits.data(), a.lnf.in(row * C), P + lm_head_, n, C, V);
       be.cross_entropy_forward(a.losses.data() + row, a.logits.data(), a.targets.data() + row, n, V);
     }
     if (!gradient) continue;
     be.cross_entropy_backward(a.logits.data(), a.targets.data() + row, grad_scale, n, V);
-    be.matmul_backward(a.dln.data() + row * C, tensor(G, "lm_head"), a.logits.data(), a.lnf.data() + row * C,
-                       tensor(P, "lm_head"), n, C, V);
+    be.matmul_backward(a.dln.data() + row * C, G + lm_head_, a.logits.data(), a.lnf.in(row * C), P + lm_head_, n,
+                       C, V);
   }
   a.logits_hold_probs = !gradient && N <= chunk;
   if (!gradient) return;
   be.zero_bytes(a.dres.data(), size_t(N * C) * sizeof(T));
-  be.rmsnorm_backward(a.dres.data(), tensor(G, "final_norm"), a.dln.data(), a.residual[dims_.n_blocks].data(),
-                      tensor(P, "final_norm"), a.rstdf.data(), N, C);
+  be.rmsnorm_backward(a.dres.data(), G + final_norm_, a.dln.data(), a.residual[dims_.n_blocks].data(),
+                      P + final_norm_, a.rstdf.data(), N, C);
 }
 
 template <typename T>
@@ -212,7 +266,7 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
     throw std::invalid_argument("forward: batch " + std::to_string(b) + "x" + std::to_string(t) +
                                 " exceeds the model's " + std::to_string(max_micro_batch_) + "x" +
                                 std::to_string(dims_.seq_len));
-  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden(), V = dims_.vocab_size;
+  const int64_t N = b * t, C = dims_.d_model, V = dims_.vocab_size;
   const int64_t H = dims_.n_heads, D = dims_.head_dim;
   LossSum result;
   for (int64_t i = 0; i < N; ++i) {
@@ -228,25 +282,25 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
   a.targets.upload(targets, size_t(N));
   T* P = params_.data();
 
-  be.embedding_forward(a.residual[0].data(), a.tokens.data(), tensor(P, "tok_embedding"), N, C);
+  be.embedding_forward(a.residual[0].data(), a.tokens.data(), P + tok_embedding_, N, C);
   for (int64_t l = 0; l < dims_.n_blocks; ++l) {
     const auto w = block_weights(P, l);
     auto& s = a.blocks[l];
     const T* x = a.residual[l].data();
     T* tmp = a.scratch.data();
-    be.rmsnorm_forward(s.ln1.data(), s.rstd1.data(), x, w.attn_norm, N, C, kNormEps);
-    be.matmul_forward(tmp, s.ln1.data(), w.wq, N, C, C);
+    be.rmsnorm_forward(s.ln1.out(), s.rstd1.data(), x, w.attn_norm, N, C, kNormEps);
+    be.matmul_forward(tmp, s.ln1.in(), w.wq, N, C, C);
     be.rope_forward(s.q.data(), tmp, b, t, H, D, kRopeTheta);
-    be.matmul_forward(tmp, s.ln1.data(), w.wk, N, C, C);
+    be.matmul_forward(tmp, s.ln1.in(), w.wk, N, C, C);
     be.rope_forward(s.k.data(), tmp, b, t, H, D, kRopeTheta);
-    be.matmul_forward(s.v.data(), s.ln1.data(), w.wv, N, C, C);
+    be.matmul_forward(s.v.data(), s.ln1.in(), w.wv, N, C, C);
     be.attention_forward(s.att.data(), s.attn_state.data(), s.q.data(), s.k.data(), s.v.data(), b, t, H, D);
     be.matmul_forward(tmp, s.att.data(), w.wo, N, C, C);
     be.add_forward(s.mid.data(), x, tmp, N * C);
-    be.rmsnorm_forward(s.ln2.data(), s.rstd2.data(), s.mid.data(), w.ffn_norm, N, C, kNormEps);
+    be.rmsnorm_forward(s.ln2.out(), s.rstd2.data(), s.mid.data(), w.ffn_norm, N, C, kNormEps);
     if (dims_.moe()) {
       auto& layer = *moe_[size_t(l)];
-      layer.forward(s.ln2.data(), tmp, w.experts, N, training_);
+      layer.forward(s.ln2.in().template as<T>(), tmp, w.experts, N, training_);
       be.add_forward(a.residual[l + 1].data(), s.mid.data(), tmp, N * C);
       if (training_) {
         const auto& r = layer.routing();
@@ -259,14 +313,12 @@ LossSum Transformer<T>::forward(const int32_t* tokens, const int32_t* targets, i
       }
       continue;
     }
-    be.matmul_forward(s.gate.data(), s.ln2.data(), w.w_gate, N, C, F);
-    be.matmul_forward(s.up.data(), s.ln2.data(), w.w_up, N, C, F);
-    be.swiglu_forward(s.h.data(), s.gate.data(), s.up.data(), N, F);
-    be.matmul_forward(tmp, s.h.data(), w.w_down, N, F, C);
+    // The dense feed-forward: the experts' grouped SwiGLU with one group of every row.
+    ffn_[size_t(l)]->forward(tmp, s.ln2.in(), w.ffn, &N, 1);
     be.add_forward(a.residual[l + 1].data(), s.mid.data(), tmp, N * C);
   }
-  be.rmsnorm_forward(a.lnf.data(), a.rstdf.data(), a.residual[dims_.n_blocks].data(),
-                     tensor(P, "final_norm"), N, C, kNormEps);
+  be.rmsnorm_forward(a.lnf.out(), a.rstdf.data(), a.residual[dims_.n_blocks].data(), P + final_norm_, N, C,
+                     kNormEps);
   // Output head and loss, a chunk of rows at a time: the full [N, V] softmax never exists. In
   // training (forward_backward) each chunk's gradient follows at once, so nothing is recomputed.
   if (grad_scale) output_head(N, HeadPass::loss_and_gradient, *grad_scale);
@@ -288,7 +340,7 @@ void Transformer<T>::backward(double loss_scale, const std::function<void(int64_
   if (last_b_ == 0) throw std::logic_error("backward() without a forward() before it");
   const int64_t b = last_b_, t = last_t_;
   last_b_ = last_t_ = 0;
-  const int64_t N = b * t, C = dims_.d_model, F = dims_.ffn_hidden();
+  const int64_t N = b * t, C = dims_.d_model;
   const int64_t H = dims_.n_heads, D = dims_.head_dim;
   auto& a = *acts_;
   auto& be = backend_;
@@ -310,25 +362,13 @@ void Transformer<T>::backward(double loss_scale, const std::function<void(int64_
     const auto w = block_weights(P, l);
     const auto dw = block_weights(G, l);
     auto& s = a.blocks[l];
-    if (dims_.moe()) {
-      // Expert branch: residual[l+1] = mid + MoE(ln2).
-      clear(a.dln, N * C);
-      moe_[size_t(l)]->backward(a.dres.data(), a.dln.data(), w.experts, dw.experts, loss_scale);
-      be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm,
-                          s.rstd2.data(), N, C);
-    } else {
-    // Feed-forward branch: residual[l+1] = mid + W_down·(silu(W_gate·ln2) ⊙ W_up·ln2).
-    clear(a.dh, N * F);
-    be.matmul_backward(a.dh.data(), dw.w_down, a.dres.data(), s.h.data(), w.w_down, N, F, C);
-    clear(a.dgate, N * F);
-    clear(a.dup, N * F);
-    be.swiglu_backward(a.dgate.data(), a.dup.data(), a.dh.data(), s.gate.data(), s.up.data(), N, F);
+    // Feed-forward or expert branch: residual[l+1] = mid + FFN(ln2) or MoE(ln2).
     clear(a.dln, N * C);
-    be.matmul_backward(a.dln.data(), dw.w_gate, a.dgate.data(), s.ln2.data(), w.w_gate, N, C, F);
-    be.matmul_backward(a.dln.data(), dw.w_up, a.dup.data(), s.ln2.data(), w.w_up, N, C, F);
-    be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm,
-                        s.rstd2.data(), N, C);
-    }
+    if (dims_.moe())
+      moe_[size_t(l)]->backward(a.dres.data(), a.dln.data(), w.experts, dw.experts, loss_scale);
+    else
+      ffn_[size_t(l)]->backward(a.dln.data(), dw.ffn, a.dres.data(), w.ffn);
+    be.rmsnorm_backward(a.dres.data(), dw.ffn_norm, a.dln.data(), s.mid.data(), w.ffn_norm, s.rstd2.data(), N, C);
     // Attention branch: mid = residual[l] + W_o·attention(rope(W_q·ln1), rope(W_k·ln1), W_v·ln1).
     clear(a.datt, N * C);
     be.matmul_backward(a.datt.data(), dw.wo, a.dres.data(), s.att.data(), w.wo, N, C, C);
@@ -340,40 +380,31 @@ void Transformer<T>::backward(double loss_scale, const std::function<void(int64_
     clear(a.dln, N * C);
     clear(a.drot, N * C);
     be.rope_backward(a.drot.data(), a.dq.data(), b, t, H, D, kRopeTheta);
-    be.matmul_backward(a.dln.data(), dw.wq, a.drot.data(), s.ln1.data(), w.wq, N, C, C);
+    be.matmul_backward(a.dln.data(), dw.wq, a.drot.data(), s.ln1.in(), w.wq, N, C, C);
     clear(a.drot, N * C);
     be.rope_backward(a.drot.data(), a.dk.data(), b, t, H, D, kRopeTheta);
-    be.matmul_backward(a.dln.data(), dw.wk, a.drot.data(), s.ln1.data(), w.wk, N, C, C);
-    be.matmul_backward(a.dln.data(), dw.wv, a.dv.data(), s.ln1.data(), w.wv, N, C, C);
+    be.matmul_backward(a.dln.data(), dw.wk, a.drot.data(), s.ln1.in(), w.wk, N, C, C);
+    be.matmul_backward(a.dln.data(), dw.wv, a.dv.data(), s.ln1.in(), w.wv, N, C, C);
     be.rmsnorm_backward(a.dres.data(), dw.attn_norm, a.dln.data(), a.residual[l].data(),
                         w.attn_norm, s.rstd1.data(), N, C);
     if (block_done) block_done(l);
   }
-  be.embedding_backward(tensor(G, "tok_embedding"), a.dres.data(), a.tokens.data(), N, C);
+  be.embedding_backward(G + tok_embedding_, a.dres.data(), a.tokens.data(), N, C);
 }
 
 template <typename T>
 typename Transformer<T>::GradientSpan Transformer<T>::head_span() const {
-  const int64_t first = table_.at("final_norm").offset;
-  return {first, table_.replicated_total() - first};
+  return {final_norm_, table_.replicated_total() - final_norm_};
 }
 
 template <typename T>
 typename Transformer<T>::GradientSpan Transformer<T>::block_span(int64_t block) const {
-  const std::string prefix = block_tensor_name(block, "");
-  int64_t first = table_.total(), end = 0;
-  for (const auto& tensor : table_.tensors())
-    if (!tensor.expert_sharded && tensor.name.starts_with(prefix)) {
-      first = std::min(first, tensor.offset);
-      end = std::max(end, tensor.offset + tensor.size);
-    }
-  return {first, end - first};
+  return block_spans_[size_t(block)];
 }
 
 template <typename T>
 typename Transformer<T>::GradientSpan Transformer<T>::embedding_span() const {
-  const auto& e = table_.at("tok_embedding");
-  return {e.offset, e.size};
+  return {tok_embedding_, table_.at("tok_embedding").size};
 }
 
 template <typename T>

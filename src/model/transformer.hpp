@@ -18,6 +18,7 @@
 #include "model/gradient_buckets.hpp"
 #include "model/model_dims.hpp"
 #include "model/parameter_table.hpp"
+#include "moe/experts.hpp"
 #include "moe/moe_layer.hpp"
 #include "parallel/device_exchange.hpp"
 
@@ -134,8 +135,9 @@ class Transformer {
 
  private:
   struct Activations;
+  struct BlockOffsets;
   struct BlockWeights;
-  T* tensor(T* base, const std::string& name) const { return base + table_.at(name).offset; }
+  void find_offsets();  // once, from the parameter table's names
   BlockWeights block_weights(T* base, int64_t block) const;
   // With grad_scale (training), the output head's backward runs inside the forward, chunk by chunk.
   LossSum forward(const int32_t* tokens, const int32_t* targets, int64_t b, int64_t t,
@@ -166,6 +168,10 @@ class Transformer {
   std::optional<double> head_grad_scale_;  // the last forward already ran the head's backward
   bool training_ = true;             // capacity and statistics (forward_backward) or not (evaluate)
   std::vector<std::unique_ptr<moe::MoeLayer<T>>> moe_;  // one per block for MoE models
+  std::vector<std::unique_ptr<moe::GroupedSwiglu<T>>> ffn_;  // one per block for dense models
+  std::vector<BlockOffsets> block_offsets_;
+  std::vector<GradientSpan> block_spans_;
+  int64_t tok_embedding_ = 0, final_norm_ = 0, lm_head_ = 0;  // offsets in the parameter buffer
   MoeStats moe_stats_;
   int64_t gradient_bucket_bytes_ = int64_t{16} << 20;
 };

@@ -13,8 +13,10 @@ double now_seconds() {
 }  // namespace
 
 template <typename T>
-MoeLayer<T>::MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange)
-    : be_(backend), s_(settings), dispatcher_(expert_exchange, settings.experts) {}
+MoeLayer<T>::MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange,
+                      std::shared_ptr<SwigluScratch<T>> scratch)
+    : be_(backend), s_(settings), dispatcher_(expert_exchange, settings.experts),
+      experts_(backend, settings.d_model, settings.hidden, std::move(scratch)) {}
 
 template <typename T>
 std::vector<int32_t> MoeLayer<T>::chosen_experts() const {
@@ -54,49 +56,21 @@ void MoeLayer<T>::plan_regrouping() {
   order_.upload(order.data(), order.size());
 }
 
+// Received rows to expert-major order (gather) or back (scatter); the rows as they are when
+// nothing needs regrouping.
 template <typename T>
-const T* MoeLayer<T>::to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width) {
-  if (!regroup_) return received;
+const T* MoeLayer<T>::regrouped(const T* rows, backend::DeviceArray<T>& buffer, int64_t width, Regroup to) {
+  if (!regroup_) return rows;
   const int64_t M = dispatcher_.received_rows();
   T* out = grow(buffer, be_, size_t(M * width));
-  be_.gather_rows(out, received, order_.data(), M, width);
+  if (to == Regroup::expert_major) be_.gather_rows(out, rows, order_.data(), M, width);
+  else be_.scatter_rows(out, rows, order_.data(), M, width);
   return out;
-}
-
-template <typename T>
-const T* MoeLayer<T>::to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width) {
-  if (!regroup_) return by_expert;
-  const int64_t M = dispatcher_.received_rows();
-  T* out = grow(buffer, be_, size_t(M * width));
-  be_.scatter_rows(out, by_expert, order_.data(), M, width);
-  return out;
-}
-
-// One product per local expert on its expert-major rows; w is the first local expert's [OC, C]
-// weight, the next ones follow OC·C apart. The qualified call (no virtual dispatch) is the seam's
-// per-expert loop of matmuls, for measuring it against the backend's grouped products.
-template <typename T>
-void MoeLayer<T>::experts_forward(T* out, const T* in, const T* w, int64_t C, int64_t OC) {
-  const int64_t groups = dispatcher_.experts_per_rank();
-  if (expert_loop_)
-    be_.backend::Backend<T>::grouped_matmul_forward(out, in, w, expert_rows_.data(), groups, C, OC, OC * C);
-  else
-    be_.grouped_matmul_forward(out, in, w, expert_rows_.data(), groups, C, OC, OC * C);
-}
-
-template <typename T>
-void MoeLayer<T>::experts_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t C, int64_t OC) {
-  const int64_t groups = dispatcher_.experts_per_rank();
-  if (expert_loop_)
-    be_.backend::Backend<T>::grouped_matmul_backward(din, dw, dout, in, w, expert_rows_.data(), groups, C, OC,
-                                                     OC * C);
-  else
-    be_.grouped_matmul_backward(din, dw, dout, in, w, expert_rows_.data(), groups, C, OC, OC * C);
 }
 
 template <typename T>
 void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t N, bool training) {
-  const int64_t d = s_.d_model, H = s_.hidden, E = s_.experts, k = s_.choices;
+  const int64_t d = s_.d_model, E = s_.experts, k = s_.choices;
   x_ = x;
   mark(nullptr);
   route(be_, x, w.router, N, d, E, k, training ? expert_capacity(s_.capacity_factor, N, k, E) : -1, router_, routing_);
@@ -114,21 +88,14 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
   const T* received = dispatcher_.forward(send, grow(recv_, be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
   plan_regrouping();
-  xs_ = to_expert_major(received, xs_buf_, d);
+  xs_ = regrouped(received, xs_buf_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
-  // All local experts at once: grouped products over the expert-major rows (one group per local
-  // expert, its weights e·H·d apart), SwiGLU over every row.
-  T* gate = grow(gate_, be_, size_t(M * H));
-  T* up = grow(up_, be_, size_t(M * H));
-  T* h = grow(h_, be_, size_t(M * H));
+  // All local experts at once: one group of expert-major rows per local expert.
   T* y = grow(y_, be_, size_t(M * d));
-  experts_forward(gate, xs_, w.w_gate, d, H);
-  experts_forward(up, xs_, w.w_up, d, H);
-  be_.swiglu_forward(h, gate, up, M, H);
-  experts_forward(y, h, w.w_down, H, d);
+  experts_.forward(y, xs_, w.experts(), expert_rows_.data(), int64_t(expert_rows_.size()));
   mark(&MoePhaseTimes::experts);
-  const T* back = to_receive_order(y, back_, d);
+  const T* back = regrouped(y, back_, d, Regroup::receive_order);
   mark(&MoePhaseTimes::permutation);
   ysent_ = dispatcher_.reverse(back, grow(ysent_buf_, be_, size_t(S * d)), d);
   mark(&MoePhaseTimes::exchange);
@@ -141,7 +108,7 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
 template <typename T>
 void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, const ExpertWeights<T>& dw,
                            double loss_scale) {
-  const int64_t d = s_.d_model, H = s_.hidden, E = s_.experts, k = s_.choices;
+  const int64_t d = s_.d_model, E = s_.experts, k = s_.choices;
   const int64_t N = routing_.tokens, S = dispatcher_.sent_rows(), M = dispatcher_.received_rows();
   mark(nullptr);
   // Through the gates: d/d(expert output) = p · dout; d/dp = dout · expert output.
@@ -153,23 +120,15 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   mark(&MoePhaseTimes::permutation);
   const T* dy_received = dispatcher_.forward(dsend, grow(drecv_, be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
-  const T* dy = to_expert_major(dy_received, dby_expert_, d);
+  const T* dy = regrouped(dy_received, dby_expert_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
-  T* dh = grow(dh_, be_, size_t(M * H));
-  T* dgate = grow(dgate_, be_, size_t(M * H));
-  T* dup = grow(dup_, be_, size_t(M * H));
   T* dxs = grow(dxs_, be_, size_t(M * d));
-  for (T* g : {dh, dgate, dup}) be_.zero_bytes(g, size_t(M * H) * sizeof(T));
   be_.zero_bytes(dxs, size_t(M * d) * sizeof(T));
-  experts_backward(dh, dw.w_down, dy, h_.data(), w.w_down, H, d);
-  be_.swiglu_backward(dgate, dup, dh, gate_.data(), up_.data(), M, H);
-  // dxs gets the gate's contribution, then the up projection's, row by row as before.
-  experts_backward(dxs, dw.w_gate, dgate, xs_, w.w_gate, d, H);
-  experts_backward(dxs, dw.w_up, dup, xs_, w.w_up, d, H);
+  experts_.backward(dxs, dw.experts(), dy, w.experts());
   mark(&MoePhaseTimes::experts);
   // drecv_ is free again: dy was regrouped out of it, or (one local expert) nothing is regrouped.
-  const T* dx_received = to_receive_order(dxs, drecv_, d);
+  const T* dx_received = regrouped(dxs, drecv_, d, Regroup::receive_order);
   mark(&MoePhaseTimes::permutation);
   const T* dx_sent = dispatcher_.reverse(dx_received, dsend, d);  // dsend's rows already left
   mark(&MoePhaseTimes::exchange);

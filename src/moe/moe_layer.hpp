@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "moe/experts.hpp"
 #include "moe/router.hpp"
 #include "moe/token_dispatcher.hpp"
 
@@ -19,6 +20,7 @@ namespace moelaw::moe {
 template <typename T>
 struct ExpertWeights {
   T *router, *w_gate, *w_up, *w_down;
+  SwigluWeights<T> experts() const { return {w_gate, w_up, w_down}; }
 };
 
 struct MoeSettings {
@@ -36,7 +38,9 @@ template <typename T>
 class MoeLayer {
  public:
   // expert_exchange: the expert-parallel group's exchange; null = every expert on this rank.
-  MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange);
+  // scratch: the experts' backward scratch, shared with other layers (null: this layer's own).
+  MoeLayer(backend::Backend<T>& backend, MoeSettings settings, parallel::DeviceExchange* expert_exchange,
+           std::shared_ptr<SwigluScratch<T>> scratch = nullptr);
 
   // out [N, d] = Σ over each token's kept choices of p · expert(x). Training applies the
   // capacity; evaluation is dropless. Keeps what backward() needs (x must stay valid).
@@ -55,19 +59,18 @@ class MoeLayer {
   const MoePhaseTimes& phase_times() const { return times_; }
   // Run the experts' products as the seam's default per-expert loop of matmuls, whatever the backend
   // does for grouped products (to measure one against the other).
-  void set_expert_loop(bool enabled) { expert_loop_ = enabled; }
+  void set_expert_loop(bool enabled) { experts_.set_group_loop(enabled); }
 
  private:
   void plan_regrouping();
-  const T* to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width);
-  const T* to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width);
+  enum class Regroup { expert_major, receive_order };
+  const T* regrouped(const T* rows, backend::DeviceArray<T>& buffer, int64_t width, Regroup to);
   void mark(double MoePhaseTimes::*phase);
-  void experts_forward(T* out, const T* in, const T* w, int64_t C, int64_t OC);
-  void experts_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int64_t C, int64_t OC);
 
   backend::Backend<T>& be_;
   MoeSettings s_;
   TokenDispatcher dispatcher_;
+  GroupedSwiglu<T> experts_;  // this rank's experts, one group each
   Routing routing_;
   RouterBuffers<T> router_;
   const T* x_ = nullptr;
@@ -78,13 +81,12 @@ class MoeLayer {
   // Forward: send (sent rows), recv (arrived rows), xs (expert-major inputs), y (expert outputs),
   // back (outputs in receive order), ysent (outputs back at the sender). xs_/ysent_ point at one
   // of them (no copy on a single rank).
-  backend::DeviceArray<T> send_, recv_, xs_buf_, gate_, up_, h_, y_, back_, ysent_buf_;
+  backend::DeviceArray<T> send_, recv_, xs_buf_, y_, back_, ysent_buf_;
   const T* xs_ = nullptr;
   const T* ysent_ = nullptr;
   // Backward scratch: gradients of sent rows, of arrived rows, of expert-major rows.
-  backend::DeviceArray<T> dsend_, drecv_, dby_expert_, dh_, dgate_, dup_, dxs_;
+  backend::DeviceArray<T> dsend_, drecv_, dby_expert_, dxs_;
   bool timing_ = false;
-  bool expert_loop_ = false;
   MoePhaseTimes times_;
   double clock_ = 0;
 };

@@ -13,12 +13,18 @@
 
 namespace moelaw::parallel {
 
+// How an exchange moves its buffers: decisions (overlap, what a timing means) are made on this.
+enum class Transport { mpi_staged, nccl };
+
+// The name logs and summary.json use: "mpi-staged", "nccl".
+inline const char* transport_name(Transport t) { return t == Transport::nccl ? "nccl" : "mpi-staged"; }
+
 class DeviceExchange {
  public:
   virtual ~DeviceExchange() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual const char* transport() const = 0;  // "mpi-staged", "nccl"
+  virtual Transport transport() const = 0;
 
   // In place: data[i] = Σ over ranks of data[i]. `data` is in the backend's memory.
   virtual void allreduce_sum(float* data, size_t count) = 0;

@@ -40,7 +40,7 @@ std::string host_name() {
 
 RankTransportInfo this_rank(backend::Backend<float>& backend) {
   RankTransportInfo me;
-  me.cuda_backend = backend.name().rfind("cuda", 0) == 0;
+  me.cuda_backend = backend.kind() == backend::BackendKind::cuda;
   const auto& p = provider();
   me.nccl_built = p.make && p.gpu_bus_id;
   if (me.cuda_backend && me.nccl_built) {

@@ -18,7 +18,7 @@ class StagedExchange final : public DeviceExchange {
 
   int rank() const override { return comm_.rank(); }
   int size() const override { return comm_.size(); }
-  const char* transport() const override { return "mpi-staged"; }
+  Transport transport() const override { return Transport::mpi_staged; }
 
   void allreduce_sum(float* data, size_t count) override;
   std::vector<int64_t> alltoall_counts(const std::vector<int64_t>& send, int64_t per_rank) override;

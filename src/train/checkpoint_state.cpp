@@ -1,7 +1,10 @@
 #include "train/checkpoint_state.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -81,6 +84,98 @@ OptimizerValues take_tensors(const model::ParameterTable& table, const checkpoin
     take("adam_v/", out.v);
   }
   return out;
+}
+
+namespace {
+// The attribute names of the training state, for both directions.
+constexpr const char* kStep = "step";
+constexpr const char* kTokens = "tokens";
+constexpr const char* kCursor = "data_cursor";
+constexpr const char* kAdamSteps = "adam_steps";
+constexpr const char* kBranchedFrom = "branched_from";
+}  // namespace
+
+void save_training_checkpoint(const std::string& path, const config::RunConfig& config, const TrainingState& state,
+                              const RunFacts& facts, const model::ParameterTable& table, const OptimizerValues& mine,
+                              parallel::Communicator* experts, bool writer) {
+  std::unique_ptr<checkpoint::CheckpointWriter> out;
+  if (writer) {
+    out = std::make_unique<checkpoint::CheckpointWriter>(path, config.resolved_toml);
+    out->integer(kStep, state.progress.step);
+    out->integer(kTokens, state.progress.tokens);
+    out->integer(kCursor, state.progress.cursor);
+    out->integer(kAdamSteps, state.adam_steps);
+    if (!state.branched_from.empty()) out->text(kBranchedFrom, state.branched_from);
+    out->integer("seed", facts.seed);
+    out->integer("world_size", facts.world_size);
+    out->real("peak_lr", facts.peak_lr);
+    out->real("decay_fraction", facts.decay_fraction);  // an integer attribute before: always 0
+  }
+  write_tensors(table, mine, table.experts_split() ? experts : nullptr, out.get());
+  if (writer) out->commit();
+}
+
+std::string branched_from(const checkpoint::CheckpointData& attributes) {
+  auto from = attributes.strings.find(kBranchedFrom);
+  return from == attributes.strings.end() ? "" : from->second;
+}
+
+LoadedCheckpoint load_training_checkpoint(const std::string& path, const config::RunConfig& config,
+                                          const model::ParameterTable& table) {
+  const checkpoint::CheckpointReader in(path);
+  const checkpoint::CheckpointData& attributes = in.attributes();
+  check_compatible(config, attributes, path);
+  auto integer = [&](const char* key) {
+    auto it = attributes.integers.find(key);
+    if (it == attributes.integers.end()) throw checkpoint::CorruptCheckpoint(path + ": no attribute " + key);
+    return it->second;
+  };
+  LoadedCheckpoint loaded{path, {}, {}};
+  loaded.state.progress = {integer(kStep), integer(kTokens), integer(kCursor)};
+  loaded.state.adam_steps = integer(kAdamSteps);
+  loaded.state.branched_from = branched_from(attributes);
+  const Progress& p = loaded.state.progress;
+  if (p.step < 0 || p.tokens < 0 || p.cursor < 0 || loaded.state.adam_steps < 0)
+    throw checkpoint::CorruptCheckpoint(path + ": negative step, token count, data position or optimizer steps");
+  loaded.values = take_tensors(table, in, path);
+  return loaded;
+}
+
+std::optional<LoadedCheckpoint> load_newest_checkpoint(const std::vector<std::string>& files,
+                                                       const config::RunConfig& config,
+                                                       const model::ParameterTable& table, bool report) {
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    try {
+      return load_training_checkpoint(*it, config, table);
+    } catch (const checkpoint::CorruptCheckpoint& e) {
+      if (report) std::fprintf(stderr, "warning: skipping unreadable checkpoint: %s\n", e.what());
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<LoadedCheckpoint> starting_checkpoint(const std::vector<std::string>& resume_from,
+                                                    const std::string& init_from, const config::RunConfig& config,
+                                                    const model::ParameterTable& table, bool report) {
+  auto from = load_newest_checkpoint(resume_from, config, table, report);
+  if (from) return from;
+  if (init_from.empty()) {
+    if (report && !resume_from.empty())
+      std::fprintf(stderr, "warning: no valid checkpoint in %s, starting from scratch\n",
+                   std::filesystem::path(resume_from.front()).parent_path().c_str());
+    return std::nullopt;
+  }
+  // A branch that never checkpointed starts again from where it branched.
+  try {
+    from = load_training_checkpoint(init_from, config, table);
+  } catch (const checkpoint::CorruptCheckpoint& e) {
+    throw UsageError(std::string("--init-from: ") + e.what());
+  }
+  if (from->state.progress.tokens >= config.train.tokens)
+    throw UsageError("--init-from " + init_from + ": the checkpoint is at " + std::to_string(from->state.progress.tokens) +
+                     " tokens, not before train.tokens = " + std::to_string(config.train.tokens));
+  from->state.branched_from = std::filesystem::absolute(init_from).string();
+  return from;
 }
 
 }  // namespace moelaw::train

@@ -1,6 +1,5 @@
 #include "train/metrics_log.hpp"
 
-#include <cstdint>
 #include <filesystem>
 
 #include "checkpoint/checkpoint_file.hpp"
@@ -40,29 +39,48 @@ MetricsLog MetricsLog::load(const std::string& path) {
   MetricsLog log;
   if (!std::filesystem::exists(path)) return log;
   auto d = checkpoint::read_checkpoint(path);
-  // A well-formed HDF5 file of the wrong layout (a checkpoint copied over it, an edited file)
-  // is as corrupt as a truncated one: say which dataset is missing or of another length.
-  auto need = [&](const auto& arrays, const char* k, size_t length) {
-    auto it = arrays.find(k);
-    if (it == arrays.end()) throw checkpoint::CorruptCheckpoint(path + ": not a metrics file: no dataset " + k);
-    if (length != SIZE_MAX && it->second.data.size() != length)
-      throw checkpoint::CorruptCheckpoint(path + ": dataset " + k + " has " + std::to_string(it->second.data.size()) +
-                                          " values, " + std::to_string(length) + " expected");
+  auto missing = [&](const char* k) { return checkpoint::CorruptCheckpoint(path + ": not a metrics file: no " + k); };
+  auto i64 = [&](const char* k) {
+    auto it = d.int64s.find(k);
+    if (it == d.int64s.end()) throw missing(k);
     return it->second.data;
   };
-  auto step = need(d.int64s, "steps/step", SIZE_MAX);
-  const size_t n = step.size();
-  auto tokens = need(d.int64s, "steps/tokens", n);
-  auto loss = need(d.doubles, "steps/loss", n), lr = need(d.doubles, "steps/lr", n);
-  auto norm = need(d.doubles, "steps/grad_norm", n), tps = need(d.doubles, "steps/tokens_per_second", n);
-  for (size_t i = 0; i < n; ++i) log.steps.push_back({step[i], tokens[i], loss[i], lr[i], norm[i], tps[i]});
-  auto estep = need(d.int64s, "eval/step", SIZE_MAX);
-  auto etokens = need(d.int64s, "eval/tokens", estep.size());
-  auto eloss = need(d.doubles, "eval/loss", estep.size());
+  auto f64 = [&](const char* k) {
+    auto it = d.doubles.find(k);
+    if (it == d.doubles.end()) throw missing(k);
+    return it->second.data;
+  };
+  auto step = i64("steps/step"), tokens = i64("steps/tokens");
+  auto loss = f64("steps/loss"), lr = f64("steps/lr"), norm = f64("steps/grad_norm");
+  auto tps = f64("steps/tokens_per_second");
+  for (size_t n : {tokens.size(), loss.size(), lr.size(), norm.size(), tps.size()})
+    if (n != step.size()) throw checkpoint::CorruptCheckpoint(path + ": the steps/ columns differ in length");
+  for (size_t i = 0; i < step.size(); ++i) log.steps.push_back({step[i], tokens[i], loss[i], lr[i], norm[i], tps[i]});
+  auto estep = i64("eval/step"), etokens = i64("eval/tokens");
+  auto eloss = f64("eval/loss");
+  if (etokens.size() != estep.size() || eloss.size() != estep.size())
+    throw checkpoint::CorruptCheckpoint(path + ": the eval/ columns differ in length");
   for (size_t i = 0; i < estep.size(); ++i) log.evals.push_back({estep[i], etokens[i], eloss[i]});
   for (const auto& [name, a] : d.doubles)
     if (name.rfind("series/", 0) == 0) log.series[name.substr(7)] = a.data;
   return log;
+}
+
+MetricsLog MetricsLog::load_for_resume(const std::string& path, int64_t step, std::string* note) {
+  try {
+    MetricsLog log = load(path);
+    log.truncate_after(step);
+    return log;
+  } catch (const std::exception& e) {
+    std::string aside;
+    for (int n = 1; aside.empty() || std::filesystem::exists(aside); ++n) aside = path + ".unreadable-" + std::to_string(n);
+    std::error_code ec;
+    std::filesystem::rename(path, aside, ec);
+    *note = "warning: unreadable metrics (" + std::string(e.what()) + "): " +
+            (ec ? "could not set it aside (" + ec.message() + ")" : "set aside as " + aside) +
+            "; the metrics of the steps before " + std::to_string(step) + " are not in the new " + path;
+    return MetricsLog{};
+  }
 }
 
 void MetricsLog::truncate_after(int64_t step) {

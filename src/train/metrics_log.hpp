@@ -30,6 +30,9 @@ class MetricsLog {
   static MetricsLog load(const std::string& path);
   // Drops everything after `step` (a resumed run recomputes those steps).
   void truncate_after(int64_t step);
+  // For a run resumed at `step`: the log up to it. An unreadable file never stops the resume: it
+  // is renamed aside (PATH.unreadable-N) and the log starts empty; `note` says so.
+  static MetricsLog load_for_resume(const std::string& path, int64_t step, std::string* note);
 };
 
 }  // namespace moelaw::train

@@ -52,14 +52,23 @@ std::vector<std::string> RunDir::checkpoints() const {
   return out;
 }
 
-nlohmann::json RunDir::summary() const {
-  std::ifstream in(summary_path());
-  if (!in) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError(summary_path() + ": unreadable summary (not JSON: " + e.what() + "); move it aside to rerun");
-  }
+std::optional<RunSummary> RunDir::summary() const { return RunSummary::read(summary_path()); }
+
+std::vector<std::string> RunDir::remove_temporaries() const {
+  auto is_temporary = [](const std::string& name, const std::string& of) {
+    return name.rfind("." + of + ".tmp-", 0) == 0;
+  };
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& dir : {path_, checkpoint_dir()})
+    for (auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      const bool ours = dir == path_ ? is_temporary(name, "config.toml") || is_temporary(name, "metrics.h5") ||
+                                           is_temporary(name, "summary.json")
+                                     : name.size() > 1 && name[0] == '.' && name.find(".h5.tmp-") != std::string::npos;
+      if (ours && e.is_regular_file() && fs::remove(e.path(), ec)) removed.push_back(e.path().string());
+    }
+  return removed;
 }
 
 std::string RunDir::pin_path(int64_t tokens) const {
@@ -70,7 +79,7 @@ std::string RunDir::pin_path(int64_t tokens) const {
 
 bool RunDir::complete() const {
   auto s = summary();
-  return s.contains("complete") && s["complete"].is_boolean() && s["complete"].get<bool>();
+  return s && s->complete;
 }
 
 void RunDir::write_file_atomically(const std::string& path, const std::string& content) {

@@ -3,12 +3,14 @@
 //   config.toml                 the resolved configuration of the run
 //   checkpoints/step-NNNNNNNN.h5  checkpoints (HDF5), newest = highest step
 //   metrics.h5                  per-step and evaluation metrics (train/metrics_log.hpp)
-//   summary.json                written when the run completes: what the analysis collects
+//   summary.json                written when the run completes: what the analysis collects (train/run_summary.hpp)
+//   trainer.lock                held by the live trainer (train/run_lock.hpp)
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "train/run_summary.hpp"
 
 namespace moelaw::train {
 
@@ -29,7 +31,10 @@ class RunDir {
   // Checkpoint files, oldest first (by step in the name).
   std::vector<std::string> checkpoints() const;
   bool complete() const;  // summary.json exists and says complete
-  nlohmann::json summary() const;  // {} if none
+  std::optional<RunSummary> summary() const;  // nullopt if none; unreadable: std::runtime_error
+  // Removes what writers killed mid-write left (.NAME.tmp-PID beside config.toml, metrics.h5,
+  // summary.json and in checkpoints/); only safe while holding the run's lock. Returns the paths.
+  std::vector<std::string> remove_temporaries() const;
 
   // Writes a file atomically: temporary name, fsync, rename, directory fsync.
   static void write_file_atomically(const std::string& path, const std::string& content);

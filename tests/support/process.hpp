@@ -43,6 +43,7 @@ class Process {
     return false;
   }
   void signal(int sig) { kill(pid_, sig); }
+  pid_t pid() const { return pid_; }  // the command's own (the shell execs it)
   // Exit status (or 128 + signal), draining the rest of the output.
   int wait() {
     char line[4096];
