@@ -1,6 +1,9 @@
 #pragma once
-// Multi-start fitting: L-BFGS (ceres::GradientProblemSolver) from every point of an
-// initialisation grid, spread over all cores with std::thread, keeping the best optimum.
+// Multi-start fitting from an initialisation grid, spread over all cores with std::thread, keeping
+// the best optimum. By default the grid is screened: the objective is evaluated at every point
+// (cheap), and L-BFGS (ceres::GradientProblemSolver) runs only from the best distinct points, in
+// rounds, until a round no longer improves the best optimum; the winner is then polished at a
+// tighter tolerance. `exhaustive` runs L-BFGS from every point, as the papers did.
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,22 +39,27 @@ struct FitOptions {
   unsigned threads = 0;        // 0: all cores
   int max_iterations = 1000;   // per start
   double tolerance = 1e-8;     // Ceres's function and parameter tolerances
+  bool exhaustive = false;     // L-BFGS from every grid point instead of the screened best
+  size_t round_starts = 128;   // screened: L-BFGS starts per round (at least two rounds)
 };
 
 struct FitResult {
   std::vector<double> params;  // log-form parameters of the best start
   double objective = 0;        // Σ w·Huber_δ over the training samples
-  size_t starts = 0;
+  size_t starts = 0;           // grid points
   size_t failed = 0;           // starts where the objective could not be evaluated
+  size_t solved = 0;           // L-BFGS runs (all starts when exhaustive)
 };
 
 // The best of all starts (ties go to the lower grid index, so the answer does not depend on how
-// the threads were scheduled). Throws std::runtime_error if every start failed.
+// the threads were scheduled). Throws std::runtime_error if every start failed. Screened, `failed`
+// counts the grid points where the objective is not finite and the L-BFGS runs that failed.
 FitResult fit_multistart(const LawSpec& law, const std::vector<Sample>& samples, const InitGrid& grid,
                          const FitOptions& options);
 
-// The same over any objective: `make` builds one objective per thread, `start(i)` is start i of
-// `total`; `what` names the problem in errors.
+// L-BFGS from every one of `total` starts over any objective: `make` builds one objective per
+// thread, `start(i)` is start i; `what` names the problem in errors. For callers that rank their
+// own starts (the loss-curve fits); options.exhaustive is implied.
 FitResult minimize_multistart(const std::function<std::unique_ptr<ceres::FirstOrderFunction>()>& make,
                               const std::function<std::vector<double>(size_t)>& start, size_t total,
                               const FitOptions& options, const std::string& what);

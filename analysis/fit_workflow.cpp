@@ -66,7 +66,7 @@ FitOutcome run_fit(RunsTable table, const FitRequest& request) {
     rep.rmse_train = rmse_ln(law, fit.params, train);
     rep.rmse_holdout = rmse_ln(law, fit.params, holdout);
     rep.n_train = train.size(), rep.n_holdout = holdout.size();
-    rep.starts = fit.starts, rep.failed_starts = fit.failed;
+    rep.starts = fit.starts, rep.failed_starts = fit.failed, rep.solved_starts = fit.solved;
     if (request.bootstrap > 0)
       rep.intervals = bootstrap_intervals(law, train, fit.params, request.bootstrap, request.fraction, options);
     out.reports.push_back(rep);

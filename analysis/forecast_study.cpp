@@ -48,14 +48,38 @@ std::string format_forecast(const RunForecast& f) {
   return text;
 }
 
-std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::string>& roots,
-                                                       const std::vector<std::string>& model_paths) {
+std::vector<ForecastModel> read_study_models(const std::vector<std::string>& paths) {
   std::vector<ForecastModel> models;
-  for (const auto& p : model_paths) {
+  for (const auto& p : paths) {
     models.push_back(read_forecast_model(p));
     if (!models.back().model.known)
       throw UsageError(p + ": fitted on CSV curves, so it does not say which model it is of (fit it on run directories)");
   }
+  return models;
+}
+
+namespace {
+
+// The final loss of a schedule by the model fitted on its model, if any.
+std::optional<double> final_by_its_model(const std::vector<ForecastModel>& models, const LossCurve& c) {
+  auto m = std::find_if(models.begin(), models.end(), [&](const ForecastModel& f) { return f.model == c.model; });
+  if (m == models.end()) return std::nullopt;
+  return predict_losses(*m, c, {c.last_step()})[0];
+}
+
+}  // namespace
+
+std::optional<double> forecast_config_final(const std::vector<ForecastModel>& models, const std::string& toml,
+                                            const std::string& name) {
+  LossCurve c;
+  c.source = name;
+  c.lr = schedule_from_config_text(toml, name, &c.model);
+  return final_by_its_model(models, c);
+}
+
+std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::string>& roots,
+                                                       const std::vector<std::string>& model_paths) {
+  const std::vector<ForecastModel> models = read_study_models(model_paths);
   std::vector<nlohmann::json> rows;
   for (const auto& root : roots) {
     const fs::path plan_path = fs::path(root) / "plan.json";
@@ -77,9 +101,8 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
       LossCurve c;
       c.source = config;
       c.lr = schedule_from_config(config, &c.model);
-      auto m = std::find_if(models.begin(), models.end(), [&](const ForecastModel& f) { return f.model == c.model; });
-      if (m == models.end()) continue;
-      const double loss = predict_losses(*m, c, {c.last_step()})[0];
+      const auto loss = final_by_its_model(models, c);
+      if (!loss) continue;
       nlohmann::json row = {{"run_id", name},
                             {"n_act", c.model.n_act},
                             {"n_total", c.model.n_total},
@@ -90,7 +113,7 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
                             {"granularity", c.model.granularity},
                             {"lr", r.value("lr", 0.0)},
                             {"seed", r.value("seed", int64_t{0})},
-                            {"final_loss", loss},
+                            {"final_loss", *loss},
                             {"init_from", nullptr},
                             {"forecast", 1},
                             {"run_dir", dir}};

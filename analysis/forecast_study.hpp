@@ -32,6 +32,13 @@ std::optional<RunForecast> forecast_final_loss(const std::string& run_dir, unsig
 // "forecast 3.412 [3.398, 3.431] at step N".
 std::string format_forecast(const RunForecast& f);
 
+// MODEL.json files for the study: each must say which model it was fitted on (run directories).
+std::vector<ForecastModel> read_study_models(const std::vector<std::string>& paths);
+// The final loss of the run a resolved configuration describes, by the model among `models` of
+// its model (nullopt when none is): `moelaw plan --forecast`.
+std::optional<double> forecast_config_final(const std::vector<ForecastModel>& models, const std::string& toml,
+                                            const std::string& name);
+
 // Rows for runs.csv: every cooldown planned in an experiment directory among `roots` (one with
 // plan.json) that is not complete, whose model is one a MODEL.json in `models` was fitted on;
 // its final loss forecast from its schedule (configs/RUN.toml). Keys: the runs-table columns

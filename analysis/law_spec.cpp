@@ -170,7 +170,7 @@ const LawSpec& law_spec(const std::string& name) {
   static const MoeLogLinear loglinear;
   for (const LawSpec* l : std::initializer_list<const LawSpec*>{&chinchilla, &joint, &sparsity, &loglinear})
     if (l->name() == name) return *l;
-  throw UsageError("unknown law '" + name + "' (chinchilla, joint, sparsity, moe-loglinear, lr)");
+  throw UsageError("unknown law '" + name + "' (chinchilla, joint, sparsity, moe-loglinear, lr, lr-bs, isoflop)");
 }
 
 double cell_number(const RunsTable& t, size_t row, const std::string& column, bool positive) {

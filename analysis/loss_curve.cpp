@@ -7,6 +7,7 @@
 
 #include "checkpoint/checkpoint_file.hpp"
 #include "common/errors.hpp"
+#include "config/loader.hpp"
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
 #include "train/checkpoint_state.hpp"
@@ -124,11 +125,9 @@ void collect_metrics(const std::string& dir, Series& out, int depth) {
   for (const auto& e : log.evals) out.held_steps.push_back(e.step), out.held.push_back(e.loss);
 }
 
-}  // namespace
 
 // Step s (1-based) trains on the tokens after those of steps 1..s−1, at the schedule's LR there.
-std::vector<double> schedule_from_config(const std::string& config_path, CurveModel* model) {
-  const config::RunConfig cfg = config::load_run_config(config_path, {});
+std::vector<double> schedule_of(const config::RunConfig& cfg, CurveModel* model) {
   const auto& t = cfg.train;
   train::Schedule schedule{t.lr, t.tokens, t.warmup_tokens, t.decay_fraction, t.batch_ramp_tokens,
                            t.batch_ramp_sizes, cfg.model.seq_len};
@@ -146,6 +145,16 @@ std::vector<double> schedule_from_config(const std::string& config_path, CurveMo
     seen += n;
   }
   return lr;
+}
+
+}  // namespace
+
+std::vector<double> schedule_from_config(const std::string& config_path, CurveModel* model) {
+  return schedule_of(config::load_run_config(config_path, {}), model);
+}
+
+std::vector<double> schedule_from_config_text(const std::string& toml, const std::string& name, CurveModel* model) {
+  return schedule_of(config::to_run_config(config::load(config::run_schema(), toml, name, {})), model);
 }
 
 LossCurve read_curve_csv(const std::string& path) {

@@ -38,6 +38,8 @@ LossCurve read_curve_csv(const std::string& path);
 LossCurve read_curve_run(const std::string& dir, CurveLosses losses = CurveLosses::held_out);
 // The LR of every step of a run configured by `config_path` (step 0: none, LR 0), and its model.
 std::vector<double> schedule_from_config(const std::string& config_path, CurveModel* model = nullptr);
+// The same from a resolved configuration's text (`name` in messages).
+std::vector<double> schedule_from_config_text(const std::string& toml, const std::string& name, CurveModel* model = nullptr);
 // A directory is a run directory, anything else a CSV.
 LossCurve load_curve(const std::string& path, CurveLosses losses = CurveLosses::held_out);
 

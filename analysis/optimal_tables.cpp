@@ -28,6 +28,39 @@ void table(std::ostream& s, const std::string& title, const std::vector<Optimum>
   }
 }
 
+nlohmann::json served_json(const InferenceOptimum& o) {
+  if (!o.feasible) return {{"experts", o.experts}, {"feasible", false}};
+  const ServingCost& c = o.serving;
+  return {{"experts", o.experts},         {"n_act", o.n_act},       {"tokens", o.tokens},
+          {"loss", o.loss},               {"feasible", true},       {"gpus", c.gpus},
+          {"batch", c.batch},             {"decode_latency", c.decode_latency},
+          {"prefill_latency", c.prefill_latency}, {"throughput", c.throughput}, {"cost_per_token", c.cost_per_token}};
+}
+
+nlohmann::json served_json(const std::vector<ServedOptimum>& rows, const char* target) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json per_e = nlohmann::json::array();
+    for (const auto& o : r.per_experts) per_e.push_back(served_json(o));
+    out.push_back({{"budget", r.budget}, {target, r.target}, {"best", served_json(r.best)}, {"per_experts", per_e}});
+  }
+  return out;
+}
+
+void served_table(std::ostream& s, const std::string& title, const char* target, const std::vector<ServedOptimum>& rows) {
+  const auto g = short_number;
+  s << "\n## " << title << "\n\n| budget | " << target << " | E | N_act | D | loss | GPUs | batch | cost/token |\n"
+    << "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& r : rows) {
+    const InferenceOptimum& o = r.best;
+    s << "| " << g(r.budget) << " | " << g(r.target) << " | ";
+    if (!o.feasible) s << "none | | | | | | |\n";
+    else
+      s << g(o.experts) << " | " << g(o.n_act) << " | " << g(o.tokens) << " | " << g(o.loss) << " | " << o.serving.gpus
+        << " | " << g(o.serving.batch) << " | " << g(o.serving.cost_per_token) << " |\n";
+  }
+}
+
 }  // namespace
 
 std::string short_number(double x) {
@@ -49,6 +82,18 @@ JointOptimalTables joint_optimal_tables(const FitReport& fit, const std::string&
       if (request.memory) t.memory.push_back(memory_constrained_optimal(r, c, *request.memory));
       if (request.inference_tokens) t.inference.push_back(inference_optimal(r, c, *request.inference_tokens));
     }
+  for (double c : request.budgets) {
+    for (double target : request.target_losses) {
+      ServedOptimum o{c, target, {}, {}};
+      o.best = least_cost_for_loss(t.reduced, c, target, request.gpu, request.serving, &o.per_experts);
+      t.cost_for_loss.push_back(o);
+    }
+    for (double bound : request.cost_bounds) {
+      ServedOptimum o{c, bound, {}, {}};
+      o.best = least_loss_for_cost(t.reduced, c, bound, request.gpu, request.serving, &o.per_experts);
+      t.loss_for_cost.push_back(o);
+    }
+  }
   return t;
 }
 
@@ -78,6 +123,15 @@ nlohmann::json to_json(const JointOptimalTables& t) {
     for (const auto& o : t.inference) out["inference_optimal"].push_back(optimum_json(o));
     out["inference_tokens"] = *t.request.inference_tokens;
   }
+  if (!t.cost_for_loss.empty()) out["inference_cost_for_loss"] = served_json(t.cost_for_loss, "target_loss");
+  if (!t.loss_for_cost.empty()) out["loss_for_inference_cost"] = served_json(t.loss_for_cost, "cost_bound");
+  if (!t.cost_for_loss.empty() || !t.loss_for_cost.empty()) {
+    const GpuSpec& g = t.request.gpu;
+    const ServingSpec& v = t.request.serving;
+    out["serving"] = {{"gpu_memory", g.memory_bytes}, {"gpu_bandwidth", g.bandwidth}, {"gpu_flops", g.peak_flops},
+                      {"gpu_cost_per_second", g.cost_per_second}, {"max_gpus", g.max_gpus},
+                      {"prompt_tokens", v.prompt}, {"output_tokens", v.output}, {"bytes_per_value", v.bytes_per_value}};
+  }
   return out;
 }
 
@@ -92,6 +146,10 @@ std::string to_markdown(const JointOptimalTables& t) {
   table(s, "Compute-optimal (C = 6·N_act·D)", t.compute, false);
   if (!t.memory.empty()) table(s, "Memory-constrained optimum", t.memory, true);
   if (!t.inference.empty()) table(s, "Training + inference optimum (C = 6·N·D + 2·N·D_inf)", t.inference, false);
+  if (!t.cost_for_loss.empty())
+    served_table(s, "Least inference cost reaching a target loss (over-trained at the budget)", "target loss", t.cost_for_loss);
+  if (!t.loss_for_cost.empty())
+    served_table(s, "Least loss under an inference cost per token", "cost bound", t.loss_for_cost);
   return s.str();
 }
 

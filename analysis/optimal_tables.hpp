@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/inference_cost.hpp"
 #include "analysis/optimal.hpp"
 #include "analysis/report.hpp"
 
@@ -17,12 +18,24 @@ struct JointOptimalRequest {
   std::vector<double> budgets, experts;
   std::optional<MemorySpec> memory;
   std::optional<double> inference_tokens;
+  // Inference-aware optima (inference_cost.hpp): per budget, the cheapest model to serve that
+  // reaches each target loss, and the lowest loss whose serving costs at most each bound.
+  std::vector<double> target_losses, cost_bounds;
+  GpuSpec gpu;
+  ServingSpec serving;
+};
+
+struct ServedOptimum {
+  double budget = 0, target = 0;  // the target loss or the cost bound
+  InferenceOptimum best;
+  std::vector<InferenceOptimum> per_experts;
 };
 
 struct JointOptimalTables {
   Coefficients coefficients;
   std::vector<Reduced> reduced;                   // one per E
   std::vector<Optimum> compute, memory, inference;  // budget-major, E-minor
+  std::vector<ServedOptimum> cost_for_loss, loss_for_cost;  // budget-major
   JointOptimalRequest request;
 };
 

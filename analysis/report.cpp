@@ -48,6 +48,7 @@ nlohmann::json to_json(const FitReport& r) {
                       {"n_holdout", r.n_holdout},
                       {"starts", r.starts},
                       {"failed_starts", r.failed_starts}};
+  if (r.solved_starts > 0) j["solved_starts"] = r.solved_starts;
   if (!r.group.empty()) j["group"] = r.group;
   if (!r.intervals.empty()) {
     for (const auto& i : r.intervals) j["intervals"][i.name] = {{"p10", number(i.p10)}, {"p90", number(i.p90)}};

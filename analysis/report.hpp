@@ -19,6 +19,7 @@ struct FitReport {
   double objective = 0, huber_delta = 0;
   double rmse_train = 0, rmse_holdout = 0;  // RMSE of ln L (NaN: no held-out runs)
   size_t n_train = 0, n_holdout = 0, starts = 0, failed_starts = 0;
+  size_t solved_starts = 0;  // starts L-BFGS ran from (all of them with --exhaustive)
 };
 
 // {law, coefficients, rmse_train, rmse_holdout, ...}; NaN becomes null.

@@ -37,4 +37,24 @@ std::vector<Sample> joint_synthetic_runs(const std::vector<double>& params, int 
   return out;
 }
 
+std::vector<Sample> synthetic_runs(const LawSpec& law, const std::vector<double>& params, size_t count, double noise,
+                                   uint64_t seed) {
+  RunsTable t;
+  t.source = "synthetic";
+  t.columns = {"n_act", "n_total", "tokens", "experts", "top_k", "final_loss"};
+  for (size_t i = 0; t.rows.size() < count; ++i) {
+    const size_t ratio = i % 6, e = (i / 6) % 6, width = (i / 36) % 8;
+    ModelShape m = model_shape(512 + 256 * width, std::pow(2.0, e));
+    double tokens = 4 * std::pow(32.0, ratio / 5.0) * m.n_act;
+    t.rows.push_back({std::to_string(m.n_act), std::to_string(m.n_total), std::to_string(tokens),
+                      std::to_string(m.experts), "1", "1"});
+    t.lines.push_back(static_cast<long>(i + 2));
+  }
+  std::vector<Sample> out = samples_for(law, t);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> gauss(0.0, noise);
+  for (Sample& s : out) s.ln_loss = law.predict_ln(params.data(), s.x.data()) + gauss(rng);
+  return out;
+}
+
 }  // namespace moelaw::analysis

@@ -21,4 +21,10 @@ ModelShape model_shape(double d_model, double experts);
 std::vector<Sample> joint_synthetic_runs(const std::vector<double>& params, int tokens_per_model, double noise,
                                          uint64_t seed);
 
+// `count` runs of any law: the same grid of shapes (d_model 512…2304, E 1…32, top-1) with six
+// token counts from 4·N_act to 128·N_act, cycled until `count`, and losses from the law's
+// log-form parameters with log-normal noise. Features come from the law's own runs-table columns.
+std::vector<Sample> synthetic_runs(const LawSpec& law, const std::vector<double>& params, size_t count, double noise,
+                                   uint64_t seed);
+
 }  // namespace moelaw::analysis

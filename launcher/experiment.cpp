@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "common/errors.hpp"
@@ -91,6 +93,28 @@ void collect_run_settings(const Reader& r, const toml::table& run, Experiment& e
   }
 }
 
+// The coefficients `moelaw fit --law lr-bs` wrote (coefficients.json or its --json output).
+void read_step_law(const Reader& r, const toml::node& node, Experiment& exp) {
+  const std::string key = "experiment.lr_bs_law";
+  auto file = node.value<std::string>();
+  if (!file || file->empty()) r.fail(&node, key, "expected the path of a coefficients file of `moelaw fit --law lr-bs`");
+  std::filesystem::path path = std::filesystem::path(exp.path).parent_path() / *file;
+  exp.step_law_file = path.string();
+  std::ifstream in(path);
+  if (!in) r.fail(&node, key, "cannot open " + path.string());
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("law", "") != "lr-bs" || !j["coefficients"].is_object())
+    r.fail(&node, key, path.string() + " is not the JSON of `moelaw fit --law lr-bs` (law \"lr-bs\", coefficients)");
+  model::StepLaw law;
+  for (auto [name, value] : {std::pair<const char*, double*>{"eta0", &law.eta0}, {"eta_n", &law.eta_n},
+                             {"eta_d", &law.eta_d}, {"b0", &law.b0}, {"b_d", &law.b_d}}) {
+    const auto& v = j["coefficients"][name];
+    if (!v.is_number()) r.fail(&node, key, path.string() + ": coefficient '" + name + "' is missing or not a number");
+    *value = v.get<double>();
+  }
+  exp.step_law = law;
+}
+
 }  // namespace
 
 bool is_safe_name(const std::string& name) {
@@ -118,8 +142,9 @@ Experiment load_experiment(const std::string& path) {
   Experiment exp;
   exp.path = path;
   if (auto* e = root["experiment"].as_table()) {
-    r.only(*e, "experiment.", {"name"});
+    r.only(*e, "experiment.", {"name", "lr_bs_law"});
     exp.name = r.string(*e, "experiment.", "name", "");
+    if (const toml::node* law = e->get("lr_bs_law")) read_step_law(r, *law, exp);
   }
   if (exp.name.empty()) r.fail(nullptr, "experiment.name", "required");
   if (!is_safe_name(exp.name))

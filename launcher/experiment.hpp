@@ -2,8 +2,11 @@
 // An experiment file (TOML): a grid of models, token budgets, learning rates and seeds, the run
 // settings they share, and the resources each job asks for. See experiments/ for examples.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "model/step_law.hpp"
 
 namespace moelaw::launcher {
 
@@ -28,6 +31,10 @@ struct Experiment {
   std::vector<std::string> run_settings;  // KEY=VALUE for every run (from [run.*])
   std::vector<ModelSpec> models;
   Resources resources;
+  // `[experiment] lr_bs_law = "FILE"` (relative to the experiment file): what `moelaw fit --law
+  // lr-bs` wrote. Models with `lr = "auto"` then train each length with its own LR and batch size.
+  std::optional<model::StepLaw> step_law;
+  std::string step_law_file;
 };
 
 // Reads and checks an experiment file; every error names the file, line and key.

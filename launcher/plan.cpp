@@ -1,11 +1,13 @@
 #include "launcher/plan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
 
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
+#include "model/step_law.hpp"
 #include "train/schedule.hpp"
 
 namespace moelaw::launcher {
@@ -20,6 +22,26 @@ std::string lr_label(const ModelSpec&, double lr, bool from_law) {
 }
 
 std::string setting(const std::string& key, int64_t v) { return key + "=" + std::to_string(v); }
+
+// Under an lr-bs law the LR depends on the length, so lengths cannot share a constant-LR trunk:
+// a model with lr = "auto" becomes one model per length (NAME_DTOKENS), each with its own trunk.
+std::vector<ModelSpec> models_to_plan(const Experiment& exp) {
+  if (!exp.step_law) return exp.models;
+  std::vector<ModelSpec> out;
+  for (const ModelSpec& m : exp.models) {
+    if (!m.lrs.empty()) {
+      out.push_back(m);
+      continue;
+    }
+    for (int64_t d : m.tokens) {
+      ModelSpec one = m;
+      one.name = m.name + "_D" + std::to_string(d);
+      one.tokens = {d};
+      out.push_back(one);
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -37,7 +59,7 @@ std::string format_tokens(double t) {
 
 Plan make_plan(const Experiment& exp) {
   Plan plan;
-  for (const auto& m : exp.models) {
+  for (const auto& m : models_to_plan(exp)) {
     std::vector<std::string> model_settings = exp.run_settings;
     model_settings.push_back(setting("model.d_model", m.d_model));
     model_settings.push_back(setting("model.n_blocks", m.n_blocks));
@@ -64,6 +86,14 @@ Plan make_plan(const Experiment& exp) {
     auto base = check(model_settings, d_max);
     auto c = model::count_parameters({base.model.d_model, base.model.n_blocks, base.model.vocab_size,
                                       base.model.experts, base.model.top_k, base.model.granularity});
+    const bool step_law = exp.step_law && m.lrs.empty();
+    if (step_law) {  // the law's batch size for this length, in whole sequences, constant over the run
+      const int64_t seq = base.model.seq_len;
+      const int64_t b = std::max<int64_t>(1, std::llround(exp.step_law->batch_tokens(double(d_max)) / double(seq))) * seq;
+      model_settings.push_back("train.batch_ramp_tokens=[0]");
+      model_settings.push_back("train.batch_ramp_sizes=[" + std::to_string(b) + "]");
+      base = check(model_settings, d_max);
+    }
     auto schedule_for = [&](int64_t total, double decay) {
       return train::Schedule{0, total, base.train.warmup_tokens, decay, base.train.batch_ramp_tokens,
                              base.train.batch_ramp_sizes, base.model.seq_len};
@@ -74,7 +104,9 @@ Plan make_plan(const Experiment& exp) {
 
     std::vector<double> lrs = m.lrs;
     bool from_law = lrs.empty();
-    if (from_law) lrs = {model::lr_law(static_cast<double>(c.n_act_nonembedding), static_cast<double>(m.experts))};
+    if (from_law)
+      lrs = {step_law ? exp.step_law->lr(static_cast<double>(c.n_act_nonembedding), static_cast<double>(d_max))
+                      : model::lr_law(static_cast<double>(c.n_act_nonembedding), static_cast<double>(m.experts))};
 
     for (double lr : lrs) {
       for (int64_t seed : m.seeds) {

@@ -14,12 +14,13 @@
 #include "analysis/fit.hpp"
 #include "analysis/law_spec.hpp"
 #include "analysis/runs_table.hpp"
+#include "support/chinchilla_table.hpp"
 
 using namespace moelaw::analysis;
 
 namespace {
 
-const std::string kTable = std::string(MOELAW_SHARED_DIR) + "/data/chinchilla/svg_extracted_data.csv";
+const std::string kTable = moelaw::testing::kChinchillaTable;
 
 double coefficient(const Coefficients& c, const std::string& name) {
   for (const auto& [n, v] : c)
@@ -37,16 +38,8 @@ BOOST_AUTO_TEST_CASE(replicates_the_published_fit) {
   }
   RunsTable t = read_runs_csv(kTable);
   BOOST_REQUIRE_EQUAL(t.rows.size(), 245u);
-  auto n = t.numbers("Model Size"), flops = t.numbers("Training FLOP"), loss = t.numbers("loss");
-  std::vector<Sample> samples;
-  for (size_t i = 0; i < n.size(); ++i) {
-    Sample s;
-    s.x = {std::log(n[i]), std::log(flops[i] / (6 * n[i])), 0};
-    s.ln_loss = std::log(loss[i]);
-    samples.push_back(s);
-  }
-  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.ln_loss < b.ln_loss; });
-  samples.resize(240);  // the five highest losses dropped
+  std::vector<Sample> samples = moelaw::testing::chinchilla_samples(t);  // the five highest losses dropped
+  BOOST_REQUIRE_EQUAL(samples.size(), 240u);
 
   const LawSpec& law = law_spec("chinchilla");
   InitGrid grid(law);

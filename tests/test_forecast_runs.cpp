@@ -4,7 +4,8 @@
 // losses from metrics.h5, the cooldown's curve continued by its trunk's), and predicts the other
 // cooldowns' final held-out losses from their schedules. Against an independent baseline: the
 // forecast must beat "every cooldown ends where the fitted one ended". A cooldown whose trunk is
-// gone exits 2 naming it.
+// gone exits 2 naming it. Then the study: a preempted cooldown's forecast in `moelaw status`, and
+// `collect`/`plan --forecast` for a cooldown never trained.
 #define BOOST_TEST_MODULE forecast_runs
 #include <boost/test/unit_test.hpp>
 
@@ -18,6 +19,7 @@
 #include "analysis/forecast_study.hpp"
 #include "analysis/runs_table.hpp"
 #include "support/process.hpp"
+#include "train/metrics_log.hpp"
 #include "support/tiny_experiment.hpp"
 
 using namespace moelaw::testing;
@@ -89,26 +91,52 @@ BOOST_AUTO_TEST_CASE(trunk_and_one_cooldown_forecast_the_other_cooldowns) {
   BOOST_TEST(forecast_error < 0.75 * baseline_error);
   BOOST_TEST(forecast_error < 0.012);
 
-  // A cooldown preempted (SIGUSR1, exit 75) two thirds into its decay: its final loss forecast from
-  // its partial curve (what `moelaw status` shows), against the same cooldown trained to the end.
+  // The 100-step cooldown trained again by `moelaw submit` and preempted (SIGINT, exit 75) past
+  // step 88: `moelaw status` forecasts its final loss from its partial curve, compared with the
+  // same cooldown trained to the end.
   {
-    const std::string partial = g.tmp / "partial";
-    char pin[96];
-    std::snprintf(pin, sizeof pin, "/checkpoints/pin-tokens-%012d.h5", 128 * 80);
-    Process p("env OMP_NUM_THREADS=1 " + moelaw_command("train " + g.exp_dir + "/configs/" + cooldown(128 * 100) +
-                                                        ".toml --out " + partial + " --init-from " + g.run(kTrunk) + pin));
-    BOOST_REQUIRE(p.wait_for_line("step     92 "));
-    p.signal(SIGUSR1);
-    BOOST_REQUIRE(p.wait() == 75);
-    auto f = moelaw::analysis::forecast_final_loss(partial);
-    BOOST_REQUIRE(f.has_value());
     const double truth = final_loss(g.cooldown_of(100));
-    BOOST_TEST_MESSAGE("preempted at step 92 of 100: " << moelaw::analysis::format_forecast(*f) << ", final held-out loss "
-                                                         << truth);
-    BOOST_TEST(f->final_step == 100);
-    BOOST_TEST(f->low <= f->loss);
-    BOOST_TEST(f->loss <= f->high);
-    BOOST_TEST(std::abs(f->loss - truth) / truth < 0.02);
+    fs::rename(g.cooldown_of(100), g.tmp / "D100-done");
+    Process p("env OMP_NUM_THREADS=1 " + moelaw_command("submit " + (g.tmp / "grid.toml") + " --executor local --out " +
+                                                        g.exp_dir));
+    const bool far = wait_until(
+        [&] {
+          try {
+            auto log = moelaw::train::MetricsLog::load(g.cooldown_of(100) + "/metrics.h5");
+            return !log.steps.empty() && log.steps.back().step >= 88;
+          } catch (const std::exception&) {
+            return false;  // being renamed into place
+          }
+        },
+        120);
+    BOOST_REQUIRE(far);
+    p.signal(SIGINT);
+    BOOST_REQUIRE(p.wait() == 75);
+    const auto status = status_json(g.exp_dir);
+    size_t seen = 0;
+    for (const auto& run : status["runs"]) {
+      if (run["name"] != cooldown(128 * 100)) {
+        BOOST_TEST(run["forecast"].is_null());  // done runs get none
+        continue;
+      }
+      ++seen;
+      BOOST_TEST(run["state"] == "preempted");
+      const auto& f = run["forecast"];
+      BOOST_REQUIRE(f.is_object());
+      const double loss = f["final_loss"];
+      BOOST_TEST_MESSAGE("preempted at step " << run["tokens_done"].get<long>() / 128 << " of 100: forecast " << loss
+                                              << " [" << f["low"] << ", " << f["high"] << "], final held-out loss "
+                                              << truth);
+      BOOST_TEST(f["final_step"] == 100);
+      BOOST_TEST(f["low"].get<double>() <= loss);
+      BOOST_TEST(loss <= f["high"].get<double>());
+      BOOST_TEST(std::abs(loss - truth) / truth < 0.02);
+    }
+    BOOST_TEST(seen == 1u);
+    r = run_command(moelaw_command("status " + g.exp_dir));
+    BOOST_TEST(r.out.find("forecast ") != std::string::npos, r.out);
+    fs::remove_all(g.cooldown_of(100));
+    fs::rename(g.tmp / "D100-done", g.cooldown_of(100));
   }
 
   // A planned cooldown that was never trained (its run directory gone): collect --forecast adds it
@@ -136,6 +164,19 @@ BOOST_AUTO_TEST_CASE(trunk_and_one_cooldown_forecast_the_other_cooldowns) {
       BOOST_TEST(std::abs(std::stod(row[loss]) - truth) / truth < 0.02, row[loss] << " vs " << truth);
     }
     BOOST_TEST(forecasts == 1u);
+    // plan --forecast: the same forecast for that cooldown, from the plan's own configuration.
+    r = run_command(moelaw_command("plan " + (g.tmp / "grid.toml") + " --json --forecast " + model));
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+    size_t planned = 0;
+    const auto plan = nlohmann::json::parse(r.out);
+    for (const auto& run : plan["runs"]) {
+      BOOST_TEST(run.contains("forecast_final_loss") == (run["role"] == "cooldown"));
+      if (run["name"] != cooldown(128 * 60)) continue;
+      ++planned;
+      for (const auto& row : table.rows)
+        if (row[flag] == "1") BOOST_TEST(run["forecast_final_loss"].get<double>() == std::stod(row[loss]), boost::test_tools::tolerance(1e-12));
+    }
+    BOOST_TEST(planned == 1u);
     moelaw::analysis::drop_forecast_rows(table);
     BOOST_TEST(table.rows.size() == 3u);
     fs::rename(g.tmp / "D60-away", g.cooldown_of(60));

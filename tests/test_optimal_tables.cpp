@@ -83,6 +83,7 @@ BOOST_AUTO_TEST_CASE(memory_optimum_picks_the_lowest_loss_that_fits) {
 BOOST_AUTO_TEST_CASE(other_laws_are_refused) {
   FitReport f = published();
   f.law = "chinchilla";
-  JointOptimalRequest r{{1e20}, {1}, {}, {}};
+  JointOptimalRequest r;
+  r.budgets = {1e20}, r.experts = {1};
   BOOST_CHECK_THROW(joint_optimal_tables(f, "x.json", r), moelaw::UsageError);
 }

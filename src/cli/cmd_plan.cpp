@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "analysis/forecast_study.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "launcher/plan.hpp"
@@ -12,15 +13,17 @@
 namespace moelaw::cli {
 
 int cmd_plan(const Argv& argv) {
-  Args args("plan", argv, {{"--json", false}, {"--exp-dir", true}},
-            "moelaw plan EXP.toml [--json] [--exp-dir EXP_DIR]\n\n"
+  Args args("plan", argv, {{"--json", false}, {"--exp-dir", true}, {"--forecast", true, true}},
+            "moelaw plan EXP.toml [--json] [--exp-dir EXP_DIR] [--forecast MODEL.json]...\n\n"
             "Expands an experiment grid into runs: per model, LR and seed one constant-LR trunk with\n"
             "pinned checkpoints where each length's decay starts, and one cooldown run per length\n"
             "branching from it. Prints each run's LR, batch ramp and FLOPs, and the tokens trained\n"
             "with reuse against independent runs.\n"
             "  --json             the plan as JSON (runs, tokens_with_reuse, tokens_without_reuse, ...)\n"
             "  --exp-dir EXP_DIR  against the runs already there: what each run has done and what is\n"
-            "                     left to train (a trunk of a grown grid goes on from its last checkpoint)\n");
+            "                     left to train (a trunk of a grown grid goes on from its last checkpoint)\n"
+            "  --forecast MODEL.json  each cooldown of the model MODEL.json was fitted on (`moelaw forecast\n"
+            "                     fit` on its run directories) gets its forecast final loss (repeatable)\n");
   if (args.help()) {
     std::cout << args.usage();
     return 0;
@@ -46,6 +49,14 @@ int cmd_plan(const Argv& argv) {
     plan_json["tokens_left"] = left;
   }
 
+  const auto models = analysis::read_study_models(args.values("--forecast"));
+  std::vector<std::optional<double>> forecast(plan.runs.size());
+  for (size_t i = 0; i < plan.runs.size(); ++i)
+    if (!models.empty() && plan.runs[i].role == "cooldown") {
+      forecast[i] = analysis::forecast_config_final(models, plan.runs[i].config_toml, plan.runs[i].name);
+      if (forecast[i]) plan_json["runs"][i]["forecast_final_loss"] = *forecast[i];
+    }
+
   if (args.flag("--json")) {
     std::cout << plan_json.dump(2) << "\n";
     return 0;
@@ -64,6 +75,7 @@ int cmd_plan(const Argv& argv) {
     if (args.value("--exp-dir") && done[i] > r.start_tokens)
       extra += done[i] >= r.target_tokens ? "  [done]"
                                           : "  [on disk to " + launcher::format_tokens(static_cast<double>(done[i])) + "]";
+    if (forecast[i]) extra += "  forecast " + std::to_string(*forecast[i]);
     std::printf("%-40s %-8s %10s %10s %-11.4g %10.3g  %s\n", r.name.c_str(), r.role.c_str(),
                 launcher::format_tokens(static_cast<double>(r.start_tokens)).c_str(),
                 launcher::format_tokens(static_cast<double>(r.target_tokens)).c_str(), r.lr, r.flops,

@@ -56,21 +56,15 @@ void MoeLayer<T>::plan_regrouping() {
   order_.upload(order.data(), order.size());
 }
 
+// Received rows to expert-major order (gather) or back (scatter); the rows as they are when
+// nothing needs regrouping.
 template <typename T>
-const T* MoeLayer<T>::to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width) {
-  if (!regroup_) return received;
+const T* MoeLayer<T>::regrouped(const T* rows, backend::DeviceArray<T>& buffer, int64_t width, Regroup to) {
+  if (!regroup_) return rows;
   const int64_t M = dispatcher_.received_rows();
   T* out = grow(buffer, be_, size_t(M * width));
-  be_.gather_rows(out, received, order_.data(), M, width);
-  return out;
-}
-
-template <typename T>
-const T* MoeLayer<T>::to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width) {
-  if (!regroup_) return by_expert;
-  const int64_t M = dispatcher_.received_rows();
-  T* out = grow(buffer, be_, size_t(M * width));
-  be_.scatter_rows(out, by_expert, order_.data(), M, width);
+  if (to == Regroup::expert_major) be_.gather_rows(out, rows, order_.data(), M, width);
+  else be_.scatter_rows(out, rows, order_.data(), M, width);
   return out;
 }
 
@@ -94,14 +88,14 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
   const T* received = dispatcher_.forward(send, grow(recv_, be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
   plan_regrouping();
-  xs_ = to_expert_major(received, xs_buf_, d);
+  xs_ = regrouped(received, xs_buf_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
   // All local experts at once: one group of expert-major rows per local expert.
   T* y = grow(y_, be_, size_t(M * d));
   experts_.forward(y, xs_, w.experts(), expert_rows_.data(), int64_t(expert_rows_.size()));
   mark(&MoePhaseTimes::experts);
-  const T* back = to_receive_order(y, back_, d);
+  const T* back = regrouped(y, back_, d, Regroup::receive_order);
   mark(&MoePhaseTimes::permutation);
   ysent_ = dispatcher_.reverse(back, grow(ysent_buf_, be_, size_t(S * d)), d);
   mark(&MoePhaseTimes::exchange);
@@ -126,7 +120,7 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   mark(&MoePhaseTimes::permutation);
   const T* dy_received = dispatcher_.forward(dsend, grow(drecv_, be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
-  const T* dy = to_expert_major(dy_received, dby_expert_, d);
+  const T* dy = regrouped(dy_received, dby_expert_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
   T* dxs = grow(dxs_, be_, size_t(M * d));
@@ -134,7 +128,7 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   experts_.backward(dxs, dw.experts(), dy, w.experts());
   mark(&MoePhaseTimes::experts);
   // drecv_ is free again: dy was regrouped out of it, or (one local expert) nothing is regrouped.
-  const T* dx_received = to_receive_order(dxs, drecv_, d);
+  const T* dx_received = regrouped(dxs, drecv_, d, Regroup::receive_order);
   mark(&MoePhaseTimes::permutation);
   const T* dx_sent = dispatcher_.reverse(dx_received, dsend, d);  // dsend's rows already left
   mark(&MoePhaseTimes::exchange);

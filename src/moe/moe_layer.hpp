@@ -63,8 +63,8 @@ class MoeLayer {
 
  private:
   void plan_regrouping();
-  const T* to_expert_major(const T* received, backend::DeviceArray<T>& buffer, int64_t width);
-  const T* to_receive_order(const T* by_expert, backend::DeviceArray<T>& buffer, int64_t width);
+  enum class Regroup { expert_major, receive_order };
+  const T* regrouped(const T* rows, backend::DeviceArray<T>& buffer, int64_t width, Regroup to);
   void mark(double MoePhaseTimes::*phase);
 
   backend::Backend<T>& be_;
