@@ -105,8 +105,10 @@ BOOST_AUTO_TEST_CASE(kill_9_of_the_submitter_leaves_a_running_run_that_is_not_st
   const auto trainer = moelaw::train::running_trainer(run);
   BOOST_TEST_REQUIRE(trainer.has_value());  // the job script and its trainer live on
   const auto status = status_json(exp_dir);
+  int found = 0;
   for (const auto& r : status["runs"])
-    if (r["name"] == fs::path(run.path()).filename().string()) BOOST_TEST(r["state"] == "running", status.dump(1));
+    if (r["name"] == fs::path(run.path()).filename().string() && ++found) BOOST_TEST(r["state"] == "running", status.dump(1));
+  BOOST_TEST(found == 1, status.dump(1));
   auto again = run_command(submit);
   BOOST_TEST(again.status == 2);
   BOOST_TEST(has(again.err, "is already training this run directory"), again.err);
