@@ -1,5 +1,4 @@
-// `moelaw fit RUNS.csv --law LAW ...`: parses the options, runs the fitting workflow of analysis/
-// and prints or writes what it returns.
+// `moelaw fit RUNS.csv --law LAW ...`: parses the options, runs analysis/'s fitting workflow, prints.
 #include <iostream>
 
 #include "analysis/fit_workflow.hpp"
@@ -53,8 +52,7 @@ int print(const std::string& text, const std::vector<std::string>& notes = {}) {
 
 int fit_lr(const Args& args, const RunsTable& table) {
   LrFit f = fit_lr_law(table);
-  std::vector<std::string> notes;
-  if (auto out = args.value("--out")) notes = write_lr_files(*out, f);
+  auto notes = args.value("--out") ? write_lr_files(*args.value("--out"), f) : std::vector<std::string>{};
   return print(args.flag("--json") ? lr_json(f).dump(1) + "\n" : lr_text(f), notes);
 }
 
@@ -115,8 +113,7 @@ int cmd_fit(const Argv& argv) {
   request.fraction = args.real("--fraction").value_or(0.8);
 
   FitOutcome outcome = run_fit(table, request);
-  std::vector<std::string> notes;
-  if (auto out = args.value("--out")) notes = write_fit_files(*out, outcome);
+  auto notes = args.value("--out") ? write_fit_files(*args.value("--out"), outcome) : std::vector<std::string>{};
   return print(args.flag("--json") ? fit_outcome_json(outcome).dump(1) + "\n" : fit_outcome_text(outcome), notes);
 }
 
