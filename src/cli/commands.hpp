@@ -29,6 +29,7 @@ int cmd_collect(const Argv& argv);
 int cmd_fit(const Argv& argv);
 int cmd_optimal(const Argv& argv);
 int cmd_forecast(const Argv& argv);
+int cmd_advise(const Argv& argv);
 
 // The table `moelaw --help` lists, in this order.
 inline const Command kCommands[] = {
@@ -47,6 +48,7 @@ inline const Command kCommands[] = {
     {"fit", "fit a scaling law to a runs table: coefficients, tables, plots", cmd_fit},
     {"optimal", "compute-, memory- and inference-optimal configurations from a fitted law", cmd_optimal},
     {"forecast", "fit a loss-curve law across LR schedules; predict curves from their schedules", cmd_forecast},
+    {"advise", "which runs to train next: the most certain compute optimum per FLOP within a budget", cmd_advise},
 };
 
 }  // namespace moelaw::cli

@@ -1,0 +1,81 @@
+#pragma once
+// How certain a fitted law's answer is at a target compute C: the compute-optimal loss, N or D
+// (under C = 6·N·D; at --experts E for the joint law), and the 10th–90th percentile interval of
+// it from a linearisation of the fit, which `moelaw advise` updates run by run.
+//
+// The linearisation: near the optimum θ̂ the Huber fit of ln L behaves like weighted least
+// squares, so Cov(θ̂) ≈ s²·(JᵀJ)⁻¹ with J the Jacobian of ln L̂ over the runs, and the target's
+// variance is gᵀ·Cov·g with g = ∂q/∂θ (the delta method). s² is the residual variance times the
+// Huber estimator's efficiency factor under Gaussian noise, E[ψ²]/E[ψ']² (π/2·σ² when δ ≪ σ, the
+// L1 limit; σ² when δ ≫ σ). A tiny ridge (a very wide Gaussian prior) keeps directions no run
+// constrains finite. Adding a run with the law's predicted loss as its pseudo-observation leaves
+// θ̂ where it is (its residual is 0) and adds j·jᵀ to JᵀJ: a rank-one (Sherman–Morrison) update,
+// so the look-ahead over many candidate runs costs no refits. `bootstrap_target` is the reference
+// it is checked against (tests/test_advise.cpp).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "analysis/fit.hpp"
+
+namespace moelaw::analysis {
+
+enum class Quantity { loss, n, d };
+Quantity parse_quantity(const std::string& text);  // "loss", "N", "D"; UsageError naming --quantity
+std::string quantity_name(Quantity q);
+
+struct Target {
+  Quantity quantity = Quantity::loss;
+  double compute = 0;  // C, FLOPs
+  double experts = 1;  // the joint law's E
+};
+
+// The laws `advise` knows an optimum of (chinchilla, joint); others are a UsageError naming --law.
+void check_advisable(const LawSpec& law);
+
+// The quantity on its working scale (loss; ln N; ln D) for log-form parameters; std::runtime_error
+// when the law has no compute optimum there (an exponent not negative).
+double target_scaled(const LawSpec& law, const std::vector<double>& params, const Target& target);
+
+struct TargetInterval {
+  double value = 0, lo = 0, hi = 0;  // natural units (loss, parameters, tokens)
+  double width() const { return hi - lo; }
+};
+// value ± z·σ on the working scale (z of the 90th percentile), back in natural units.
+TargetInterval interval_of(Quantity q, double scaled, double sd);
+
+class TargetLinearisation {
+ public:
+  TargetLinearisation(const LawSpec& law, const std::vector<double>& params, const std::vector<Sample>& samples,
+                      double huber_delta, const Target& target);
+  // ∂ ln L̂/∂θ of a run with these features.
+  Eigen::VectorXd jacobian_row(const std::array<double, 3>& x) const;
+  double variance() const;                              // of the scaled target
+  double variance_after(const Eigen::VectorXd& j) const;  // with one more run of row j
+  void add(const Eigen::VectorXd& j);                   // the run is trained (pseudo-observation)
+  TargetInterval interval() const { return interval_at(variance()); }
+  TargetInterval interval_at(double variance) const {
+    return interval_of(target_.quantity, value_, std::sqrt(variance));
+  }
+  double noise_sd() const { return sigma_; }             // residual σ of ln L
+  double scale2() const { return s2_; }                 // s²: σ² times the Huber factor
+
+ private:
+  const LawSpec& law_;
+  std::vector<double> params_;
+  Target target_;
+  double value_ = 0, sigma_ = 0, s2_ = 0;
+  Eigen::VectorXd g_;
+  Eigen::MatrixXd p_;  // (JᵀJ + λI)⁻¹
+};
+
+// Reference: percentiles of the target over refits on runs resampled with replacement (all n of
+// them), each refit one L-BFGS run from `best`.
+TargetInterval bootstrap_target(const LawSpec& law, const std::vector<Sample>& samples,
+                                const std::vector<double>& best, const Target& target, int refits,
+                                const FitOptions& options, uint64_t seed);
+
+}  // namespace moelaw::analysis
