@@ -89,8 +89,13 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
       if (cs.empty() || cheapest > share) continue;
       std::vector<Sample> seen = samples_of(pool, trained, ln);
       auto params = fit_for_advice(law, seen, fit, "the study");
-      TargetLinearisation lin(law, params, seen, fit.huber_delta, pool.target);
-      Selection s = select_runs(lin, cs, xs, p, share, opt.select);
+      Selection s;
+      try {
+        TargetLinearisation lin(law, params, seen, fit.huber_delta, pool.target);
+        s = select_runs(lin, cs, xs, p, share, opt.select);
+      } catch (const std::runtime_error&) {
+        continue;  // this fit has no optimum at the target: its share waits for the next round
+      }
       if (std::getenv("MOELAW_ADVISE_DEBUG")) {
         std::fprintf(stderr, "round %d: share %.3g, interval %.4g -> %.4g, error now %.4g\n", round, share,
                      s.before.width(), s.after.width(), pool.error(params, seed));

@@ -27,24 +27,26 @@ struct Scored {
 
 }  // namespace
 
-Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& candidates,
-                      const std::vector<std::array<double, 3>>& features, TrunkProgress progress, double budget,
-                      const SelectOptions& options) {
+namespace {
+
+// Ratio greedy with the look-ahead, after `forced` (if any) is taken first.
+Selection greedy(TargetLinearisation lin, const std::vector<Candidate>& candidates,
+                 const std::vector<Eigen::VectorXd>& rows, TrunkProgress progress, double budget,
+                 const SelectOptions& options, long forced) {
   const size_t n = candidates.size();
-  size_t cheapest = 0;
-  for (size_t i = 1; i < n; ++i)
-    if (candidate_flops(candidates[i], progress) < candidate_flops(candidates[cheapest], progress)) cheapest = i;
-  if (n == 0 || !(candidate_flops(candidates[cheapest], progress) <= budget))
-    throw UsageError("--budget " + number(budget) + " is below the cheapest candidate" +
-                     (n ? " (" + candidates[cheapest].run_id + ", " +
-                              number(candidate_flops(candidates[cheapest], progress)) + " FLOPs)"
-                        : std::string()));
-  std::vector<Eigen::VectorXd> rows;
-  for (const auto& x : features) rows.push_back(lin.jacobian_row(x));
   std::vector<bool> chosen(n, false);
   Selection sel;
   sel.before = lin.interval();
   double left = budget;
+  auto take = [&](size_t i, double cost) {
+    chosen[i] = true;
+    lin.add(rows[i]);
+    record_trained(candidates[i], progress);
+    left -= cost;
+    sel.flops += cost;
+    sel.runs.push_back({i, candidates[i].run_id, cost, lin.interval().width()});
+  };
+  if (forced >= 0) take(static_cast<size_t>(forced), candidate_flops(candidates[forced], progress));
   for (;;) {
     const double v0 = lin.variance(), w0 = lin.interval_at(v0).width();
     std::vector<Scored> singles;
@@ -75,15 +77,42 @@ Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& ca
       if (total > best_total || (total == best_total && c.index < best.index)) best = c, best_total = total;
     }
     if (!(best_total > 1e-12 * w0 / budget)) break;  // nothing left that narrows the interval
-    chosen[best.index] = true;
-    lin.add(rows[best.index]);
-    record_trained(candidates[best.index], progress);
-    left -= best.cost;
-    sel.flops += best.cost;
-    sel.runs.push_back({best.index, candidates[best.index].run_id, best.cost, lin.interval().width()});
+    take(best.index, best.cost);
   }
   sel.after = lin.interval();
   return sel;
+}
+
+}  // namespace
+
+Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& candidates,
+                      const std::vector<std::array<double, 3>>& features, TrunkProgress progress, double budget,
+                      const SelectOptions& options) {
+  const size_t n = candidates.size();
+  size_t cheapest = 0;
+  for (size_t i = 1; i < n; ++i)
+    if (candidate_flops(candidates[i], progress) < candidate_flops(candidates[cheapest], progress)) cheapest = i;
+  if (n == 0 || !(candidate_flops(candidates[cheapest], progress) <= budget))
+    throw UsageError("--budget " + number(budget) + " is below the cheapest candidate" +
+                     (n ? " (" + candidates[cheapest].run_id + ", " +
+                              number(candidate_flops(candidates[cheapest], progress)) + " FLOPs)"
+                        : std::string()));
+  std::vector<Eigen::VectorXd> rows;
+  for (const auto& x : features) rows.push_back(lin.jacobian_row(x));
+  // Ratio greedy alone can spend the budget on cheap runs and miss an expensive one that matters
+  // (the knapsack trap): also start from each of the runs that narrow the interval most on their
+  // own, and keep the design that ends narrowest (ties: the plain greedy, then the earlier start).
+  Selection best = greedy(lin, candidates, rows, progress, budget, options, -1);
+  std::vector<std::pair<double, size_t>> gains;
+  for (size_t i = 0; i < n; ++i)
+    if (candidate_flops(candidates[i], progress) <= budget) gains.push_back({lin.variance_after(rows[i]), i});
+  std::stable_sort(gains.begin(), gains.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t g = 0; g < std::min<size_t>(gains.size(), std::max(1, options.lookahead)); ++g) {
+    Selection s = greedy(lin, candidates, rows, progress, budget, options, static_cast<long>(gains[g].second));
+    if (s.after.width() < best.after.width()) best = s;
+  }
+  for (const AdvisedRun& r : best.runs) lin.add(rows[r.index]);
+  return best;
 }
 
 std::vector<double> fit_for_advice(const LawSpec& law, const std::vector<Sample>& samples, const FitOptions& options,

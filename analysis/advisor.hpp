@@ -5,7 +5,10 @@
 // The choice is greedy with a look-ahead: at each step the `lookahead` candidates with the largest
 // width reduction per FLOP are each paired with the best follow-up run (whose cost already counts
 // the trunk the first one trains), and the step takes the first run of the best single or pair
-// (reduction of the interval width per FLOP). Trained runs enter as pseudo-observations at the
+// (reduction of the interval width per FLOP). Because a ratio greedy can spend the budget on cheap
+// runs and miss an expensive one that matters, the same greedy is also started from each of the
+// `lookahead` runs that narrow the interval most on their own, and the narrowest design is kept.
+// Trained runs enter as pseudo-observations at the
 // law's predicted loss (target_uncertainty.hpp). Ties go to the lower candidate row, so the choice
 // is the same on every machine; the seed drives only the simulated losses and the bootstrap.
 #include <cstdint>
@@ -34,7 +37,7 @@ struct Selection {
 };
 
 struct SelectOptions {
-  int lookahead = 8;
+  int lookahead = 8;  // first runs paired with a follow-up per step; forced first runs tried
 };
 
 // The greedy choice over candidates whose features (law.features of each row) are given.

@@ -66,12 +66,9 @@ void check_advisable(const LawSpec& law) {
 
 double target_scaled(const LawSpec& law, const std::vector<double>& params, const Target& t) {
   Optimum o = compute_optimal(reduced_at(law, params, t.experts), t.compute);
-  switch (t.quantity) {
-    case Quantity::loss: return o.loss;
-    case Quantity::n: return std::log(o.n_act);
-    case Quantity::d: return std::log(o.tokens);
-  }
-  return NAN;
+  const double v = t.quantity == Quantity::loss ? o.loss : std::log(t.quantity == Quantity::n ? o.n_act : o.tokens);
+  if (!std::isfinite(v)) throw std::runtime_error("the optimum is not finite at these coefficients");
+  return v;
 }
 
 TargetInterval interval_of(Quantity q, double v, double sd) {

@@ -3,7 +3,7 @@
 // chosen, the largest-compute runs held out). Per study: the median over seeds of the error of the
 // final fit's answer for the advisor (a third of the pool's FLOPs, in rounds), random choice of
 // runs at the same FLOPs, and the whole pool; and their ratios.
-//   bench_advise [chinchilla|joint|table|all] [SEEDS]   (default: all, 20 seeds)
+//   bench_advise [chinchilla|joint|table|all] [SEEDS] [ROUNDS] [BUDGET_FRACTION]   (all, 20, 3, 1/3)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
   std::string which = argc > 1 ? argv[1] : "all";
   int seeds = argc > 2 ? std::atoi(argv[2]) : 20;
   StudyOptions options;
+  if (argc > 3) options.rounds = std::atoi(argv[3]);
+  if (argc > 4) options.budget_fraction = std::atof(argv[4]);
   options.fit.threads = 2;
   options.fit.huber_delta = -1;
   const std::vector<double> widths = {256, 384, 512, 640, 768, 896, 1024, 1152, 1280, 1408, 1536};
@@ -110,8 +112,8 @@ int main(int argc, char** argv) {
     auto truth = law.from_coefficients({{"a", 35.91}, {"alpha", -0.1889}, {"delta", -0.2285}, {"gamma", 0.0098},
                                         {"b", 35.98}, {"beta", -0.1775}, {"omega", 0.5529}, {"zeta", -0.0259},
                                         {"e_start", 2.0732}, {"e_max", 290.4521}, {"c", 1.3637}});
-    StudyPool pool = known_law_pool(law, truth, {256, 384, 512, 640, 768, 896, 1024}, {1, 4, 16}, {4, 8, 16, 32, 64},
-                                    0.005, {Quantity::loss, 0, 8}, 2, 3);
+    StudyPool pool = known_law_pool(law, truth, {256, 384, 512, 640, 768, 896}, {1, 4, 16}, {4, 8, 16, 32},
+                                    0.005, {Quantity::loss, 0, 8}, 3, 3);
     report("joint (Ludziejewski et al.'s coefficients, target E = 8)", pool, options, seeds);
   }
   if (which == "all" || which == "table") {
