@@ -26,10 +26,34 @@ std::vector<Sample> samples_of(const StudyPool& pool, const std::vector<size_t>&
   return out;
 }
 
+// A fit whose answer at the target is finite and has an optimum (the target without fallback).
+bool usable(const StudyPool& pool, const std::vector<double>& params) {
+  Target strict = pool.target;
+  strict.fallback_tokens_per_param = 0;
+  try {
+    for (const auto& [name, v] : pool.law->coefficients(params.data()))
+      if (!std::isfinite(v)) return false;
+    target_scaled(*pool.law, params, strict);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+// The multi-start fit; where it lands in a degenerate corner (the joint law's 11 parameters on few
+// runs can reach a = ∞ with α ≈ −600), one L-BFGS run from the study's earlier fit instead, as a
+// researcher would refit from the last good coefficients.
+std::vector<double> study_fit(const StudyPool& pool, const std::vector<Sample>& samples, const FitOptions& options,
+                              const std::vector<double>* warm) {
+  auto p = fit_for_advice(*pool.law, samples, options, "the study");
+  if (usable(pool, p) || !warm || !usable(pool, *warm)) return p;
+  auto q = fit_from(*pool.law, samples, *warm, options).params;
+  return usable(pool, q) ? q : p;
+}
+
 double study_error(const StudyPool& pool, const std::vector<size_t>& chosen, const std::vector<double>& ln,
-                   const FitOptions& options, uint64_t seed) {
-  auto params = fit_for_advice(*pool.law, samples_of(pool, chosen, ln), options, "the study");
-  return pool.error(params, seed);
+                   const FitOptions& options, uint64_t seed, const std::vector<double>* warm) {
+  return pool.error(study_fit(pool, samples_of(pool, chosen, ln), options, warm), seed);
 }
 
 }  // namespace
@@ -55,6 +79,9 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     if (!initial[i]) rest.push_back(i);
 
   StudyOutcome o;
+  const std::vector<double> initial_fit = study_fit(pool, samples_of(pool, pool.initial, ln), fit, nullptr);
+  const std::vector<double>* warm = usable(pool, initial_fit) ? &initial_fit : nullptr;
+  o.error_initial = pool.error(initial_fit, seed);
   // The whole pool, cooldowns in order of length so that each trunk is paid once.
   {
     TrunkProgress p = start;
@@ -63,10 +90,9 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     for (size_t i : order) o.flops_full += candidate_flops(cands[i], p), record_trained(cands[i], p);
     std::vector<size_t> all = pool.initial;
     all.insert(all.end(), rest.begin(), rest.end());
-    o.error_full = study_error(pool, all, ln, fit, seed);
+    o.error_full = study_error(pool, all, ln, fit, seed, warm);
     o.runs_full = rest.size();
   }
-  o.error_initial = study_error(pool, pool.initial, ln, fit, seed);
   const double budget = opt.budget_fraction * o.flops_full;
 
   // The advisor, in rounds: each round advises on what is left of an equal share of the budget.
@@ -74,6 +100,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     std::vector<size_t> trained = pool.initial;
     TrunkProgress p = start;
     double spent = 0;
+    std::vector<double> last = initial_fit;
     for (int round = 1; round <= opt.rounds; ++round) {
       std::vector<size_t> open;  // candidates not trained yet
       std::vector<bool> done(cands.size(), false);
@@ -88,12 +115,18 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
       for (const auto& c : cs) cheapest = std::min(cheapest, candidate_flops(c, p));
       if (cs.empty() || cheapest > share) continue;
       std::vector<Sample> seen = samples_of(pool, trained, ln);
-      auto params = fit_for_advice(law, seen, fit, "the study");
+      auto params = study_fit(pool, seen, fit, usable(pool, last) ? &last : nullptr);
+      last = params;
       Selection s;
       try {
         TargetLinearisation lin(law, params, seen, fit.huber_delta, pool.target);
         s = select_runs(lin, cs, xs, p, share, opt.select);
-      } catch (const std::runtime_error&) {
+      } catch (const std::runtime_error& e) {
+        if (std::getenv("MOELAW_ADVISE_DEBUG")) {
+          std::fprintf(stderr, "round %d: no advice (%s); coefficients", round, e.what());
+          for (auto& [k, v] : law.coefficients(params.data())) std::fprintf(stderr, " %s=%g", k.c_str(), v);
+          std::fprintf(stderr, "\n");
+        }
         continue;  // this fit has no optimum at the target: its share waits for the next round
       }
       if (std::getenv("MOELAW_ADVISE_DEBUG")) {
@@ -109,7 +142,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     }
     o.flops_advisor = spent;
     o.runs_advisor = trained.size() - pool.initial.size();
-    o.error_advisor = study_error(pool, trained, ln, fit, seed);
+    o.error_advisor = study_error(pool, trained, ln, fit, seed, warm);
   }
   // Random choice at the same FLOPs: a shuffled pool, each run taken while it still fits.
   {
@@ -124,7 +157,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
       o.flops_random += cost, record_trained(cands[i], p), trained.push_back(i);
     }
     o.runs_random = trained.size() - pool.initial.size();
-    o.error_random = study_error(pool, trained, ln, fit, seed);
+    o.error_random = study_error(pool, trained, ln, fit, seed, warm);
   }
   return o;
 }
@@ -159,6 +192,7 @@ StudyPool known_law_pool(const LawSpec& law, const std::vector<double>& truth, c
   pool.initial = initial;
   if (!(target.compute > 0)) target.compute = 100 * largest;
   pool.target = target;
+  pool.target.fallback_tokens_per_param = 20;  // advising goes on from a fit without an optimum
   const auto features = pool.features;
   pool.observe = [&law, truth, features, noise](uint64_t seed) {
     std::mt19937_64 rng(seed);

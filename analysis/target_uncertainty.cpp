@@ -65,7 +65,16 @@ void check_advisable(const LawSpec& law) {
 }
 
 double target_scaled(const LawSpec& law, const std::vector<double>& params, const Target& t) {
-  Optimum o = compute_optimal(reduced_at(law, params, t.experts), t.compute);
+  const Reduced r = reduced_at(law, params, t.experts);
+  Optimum o;
+  try {
+    o = compute_optimal(r, t.compute);
+  } catch (const std::runtime_error&) {
+    if (!(t.fallback_tokens_per_param > 0)) throw;
+    o.n_act = std::sqrt(t.compute / (6 * t.fallback_tokens_per_param));  // C = 6·N·(ratio·N)
+    o.tokens = t.fallback_tokens_per_param * o.n_act;
+    o.loss = r.loss(o.n_act, o.tokens);
+  }
   const double v = t.quantity == Quantity::loss ? o.loss : std::log(t.quantity == Quantity::n ? o.n_act : o.tokens);
   if (!std::isfinite(v)) throw std::runtime_error("the optimum is not finite at these coefficients");
   return v;

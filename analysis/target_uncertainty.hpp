@@ -31,6 +31,9 @@ struct Target {
   Quantity quantity = Quantity::loss;
   double compute = 0;  // C, FLOPs
   double experts = 1;  // the joint law's E
+  // > 0: where a fit has no compute optimum (an early, poorly constrained one), the answer at
+  // D = ratio·N on C = 6·N·D instead of an error (the simulated studies; `advise` itself refuses).
+  double fallback_tokens_per_param = 0;
 };
 
 // The laws `advise` knows an optimum of (chinchilla, joint); others are a UsageError naming --law.

@@ -74,7 +74,7 @@ StudyPool chinchilla_table_pool(const std::string& path) {
     pool.features.push_back(law.features(pool.candidates.table, i));
     if (pool.candidates.runs[i].fixed_flops <= 1.5e19) pool.initial.push_back(i);
   }
-  pool.target = {Quantity::loss, held_compute, 1};
+  pool.target = {Quantity::loss, held_compute, 1, 20};
   pool.observe = [ln](uint64_t) { return ln; };
   pool.error = [&law, held_x0, held_x1, held_ln](const std::vector<double>& p, uint64_t) {
     double ss = 0;  // RMSE of ln L over the held-out runs
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
                                         {"b", 35.98}, {"beta", -0.1775}, {"omega", 0.5529}, {"zeta", -0.0259},
                                         {"e_start", 2.0732}, {"e_max", 290.4521}, {"c", 1.3637}});
     StudyPool pool = known_law_pool(law, truth, {256, 384, 512, 640, 768, 896}, {1, 4, 16}, {4, 8, 16, 32},
-                                    0.005, {Quantity::loss, 0, 8}, 3, 3);
+                                    0.005, {Quantity::loss, 0, 8}, 6, 2);
     report("joint (Ludziejewski et al.'s coefficients, target E = 8)", pool, options, seeds);
   }
   if (which == "all" || which == "table") {
