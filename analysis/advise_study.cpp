@@ -51,6 +51,20 @@ std::vector<double> study_fit(const StudyPool& pool, const std::vector<Sample>& 
   return usable(pool, q) ? q : p;
 }
 
+// The linearised width of a design at the true coefficients, σ = the pool's noise estimate from
+// the design's own residuals at the truth.
+double width_at_truth(const StudyPool& pool, const std::vector<size_t>& chosen, const std::vector<double>& ln,
+                      const FitOptions& options) {
+  if (pool.truth.empty()) return NAN;
+  try {
+    return TargetLinearisation(*pool.law, pool.truth, samples_of(pool, chosen, ln), options.huber_delta, pool.target)
+        .interval()
+        .width();
+  } catch (const std::runtime_error&) {
+    return NAN;
+  }
+}
+
 double study_error(const StudyPool& pool, const std::vector<size_t>& chosen, const std::vector<double>& ln,
                    const FitOptions& options, uint64_t seed, const std::vector<double>* warm) {
   return pool.error(study_fit(pool, samples_of(pool, chosen, ln), options, warm), seed);
@@ -91,6 +105,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     std::vector<size_t> all = pool.initial;
     all.insert(all.end(), rest.begin(), rest.end());
     o.error_full = study_error(pool, all, ln, fit, seed, warm);
+    o.width_full = width_at_truth(pool, all, ln, fit);
     o.runs_full = rest.size();
   }
   const double budget = opt.budget_fraction * o.flops_full;
@@ -143,6 +158,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     o.flops_advisor = spent;
     o.runs_advisor = trained.size() - pool.initial.size();
     o.error_advisor = study_error(pool, trained, ln, fit, seed, warm);
+    o.width_advisor = width_at_truth(pool, trained, ln, fit);
   }
   // Random choice at the same FLOPs: a shuffled pool, each run taken while it still fits.
   {
@@ -158,6 +174,7 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     }
     o.runs_random = trained.size() - pool.initial.size();
     o.error_random = study_error(pool, trained, ln, fit, seed, warm);
+    o.width_random = width_at_truth(pool, trained, ln, fit);
   }
   return o;
 }
@@ -191,6 +208,7 @@ StudyPool known_law_pool(const LawSpec& law, const std::vector<double>& truth, c
   for (size_t i = 0; i < pool.candidates.runs.size(); ++i) pool.features.push_back(law.features(pool.candidates.table, i));
   pool.initial = initial;
   if (!(target.compute > 0)) target.compute = 100 * largest;
+  pool.truth = truth;
   pool.target = target;
   pool.target.fallback_tokens_per_param = 20;  // advising goes on from a fit without an optimum
   const auto features = pool.features;

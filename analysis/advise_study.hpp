@@ -21,6 +21,7 @@ struct StudyPool {
   std::function<std::vector<double>(uint64_t seed)> observe;
   // How wrong a fit's answer is (for the seed whose observations it was fitted on).
   std::function<double(const std::vector<double>& params, uint64_t seed)> error;
+  std::vector<double> truth;  // the known law's parameters, where there is one (empty for a real table)
 };
 
 struct StudyOptions {
@@ -34,6 +35,9 @@ struct StudyOutcome {
   double error_initial = 0, error_advisor = 0, error_random = 0, error_full = 0;
   double flops_advisor = 0, flops_random = 0, flops_full = 0;  // beyond the initial runs
   size_t runs_advisor = 0, runs_random = 0, runs_full = 0;
+  // With a known law: the linearised 80% interval width of each design at the true coefficients
+  // (what the best possible fit's spread is; NaN without one).
+  double width_advisor = NAN, width_random = NAN, width_full = NAN;
 };
 
 StudyOutcome run_study(const StudyPool& pool, const StudyOptions& options, uint64_t seed);

@@ -18,11 +18,12 @@ namespace {
 
 void report(const char* name, const StudyPool& pool, const StudyOptions& options, int seeds) {
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<double> adv, rnd, full, init, f_adv, f_rnd, f_full;
+  std::vector<double> adv, rnd, full, init, f_adv, f_rnd, f_full, w_adv, w_rnd, w_full;
   for (int s = 1; s <= seeds; ++s) {
     StudyOutcome o = run_study(pool, options, static_cast<uint64_t>(s));
     adv.push_back(o.error_advisor), rnd.push_back(o.error_random), full.push_back(o.error_full);
     init.push_back(o.error_initial);
+    w_adv.push_back(o.width_advisor), w_rnd.push_back(o.width_random), w_full.push_back(o.width_full);
     f_adv.push_back(o.flops_advisor / o.flops_full), f_rnd.push_back(o.flops_random / o.flops_full);
     if (s == 1)
       std::printf("%s: %zu candidates, %zu initial, seed 1 chose %zu runs (random %zu, pool %zu)\n", name,
@@ -34,6 +35,11 @@ void report(const char* name, const StudyPool& pool, const StudyOptions& options
   std::printf("  FLOPs as a fraction of the pool's: advisor %.3f, random %.3f\n", median(f_adv), median(f_rnd));
   std::printf("  ratios: advisor/random %.3f, advisor/full %.3f  (%.1f s)\n", median(adv) / median(rnd),
               median(adv) / median(full), seconds);
+  if (std::isfinite(median(w_adv)))
+    std::printf("  linearised 80%% width at the true law: advisor %.3g, random %.3g, full pool %.3g"
+                " (advisor/random %.3f, full/random %.3f)\n",
+                median(w_adv), median(w_rnd), median(w_full), median(w_adv) / median(w_rnd),
+                median(w_full) / median(w_rnd));
   std::vector<double> per_seed;
   for (size_t i = 0; i < adv.size(); ++i) per_seed.push_back(adv[i] / rnd[i]);
   std::printf("  median of per-seed advisor/random %.3f\n", median(per_seed));
