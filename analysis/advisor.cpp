@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numeric>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -141,12 +142,28 @@ AdviseResult advise(const RunsTable& finished, const CandidateSet& candidates, c
   AdviseResult r;
   r.law = law.name(), r.target = request.target, r.budget = request.budget, r.finished_runs = samples.size();
   r.params = fit_for_advice(law, samples, options, finished.source);
+  // Candidates already in the runs table (a grid that names the study's finished runs too) are
+  // not candidates any more.
+  std::set<std::string> done;
+  if (int c = finished.column_index("run_id"); c >= 0)
+    for (const auto& row : finished.rows)
+      if (static_cast<size_t>(c) < row.size()) done.insert(row[c]);
+  std::vector<size_t> open;
+  std::vector<Candidate> runs;
   std::vector<std::array<double, 3>> features;
-  for (size_t i = 0; i < candidates.runs.size(); ++i) features.push_back(law.features(candidates.table, i));
+  for (size_t i = 0; i < candidates.runs.size(); ++i) {
+    if (done.count(candidates.runs[i].run_id)) continue;
+    open.push_back(i);
+    runs.push_back(candidates.runs[i]);
+    features.push_back(law.features(candidates.table, i));
+  }
+  r.already_trained = candidates.runs.size() - open.size();
+  if (open.empty()) throw UsageError("--candidates: every candidate is already a run of " + finished.source);
   try {
     TargetLinearisation lin(law, r.params, samples, options.huber_delta, request.target);
     r.noise_sd = lin.noise_sd();
-    r.selection = select_runs(lin, candidates.runs, features, trunk_progress(finished), request.budget, request.select);
+    r.selection = select_runs(lin, runs, features, trunk_progress(finished), request.budget, request.select);
+    for (AdvisedRun& a : r.selection.runs) a.index = open[a.index];  // rows of the candidates again
   } catch (const UsageError&) {
     throw;
   } catch (const std::runtime_error& e) {
@@ -164,7 +181,7 @@ AdviseResult advise(const RunsTable& finished, const CandidateSet& candidates, c
     std::vector<Sample> grown = samples;
     for (const AdvisedRun& run : r.selection.runs) {
       Sample x;
-      x.x = features[run.index];
+      x.x = law.features(candidates.table, run.index);
       x.ln_loss = law.predict_ln(request.truth->data(), x.x.data()) + gauss(rng);
       s.losses.push_back(std::exp(x.ln_loss));
       grown.push_back(x);
@@ -190,6 +207,7 @@ nlohmann::json advise_json(const AdviseResult& r) {
   j["experts"] = r.target.experts;
   j["budget"] = r.budget;
   j["finished_runs"] = r.finished_runs;
+  j["already_trained"] = r.already_trained;
   j["prediction"] = r.selection.before.value;
   j["selected"] = nlohmann::json::array();
   for (const AdvisedRun& a : r.selection.runs)
@@ -223,6 +241,7 @@ std::string advise_text(const AdviseResult& r) {
   auto line = [&](const char* what, const TargetInterval& i) {
     o << what << " [" << number(i.lo) << ", " << number(i.hi) << "], width " << number(i.width()) << "\n";
   };
+  if (r.already_trained) o << r.already_trained << " candidates are runs of the table already: left out\n";
   line("80% interval before:", s.before);
   if (r.bootstrap_before) line("bootstrap interval before:", *r.bootstrap_before);
   o << "\n  #  " << "run_id" << std::string(34, ' ') << "FLOPs       interval width after\n";

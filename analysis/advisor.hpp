@@ -74,6 +74,7 @@ struct AdviseResult {
   double budget = 0;
   std::vector<double> params;      // the fit to the finished runs
   size_t finished_runs = 0;
+  size_t already_trained = 0;      // candidates left out: their run_id is in the runs table
   double noise_sd = 0;             // residual σ of ln L of that fit
   Selection selection;
   std::optional<TargetInterval> bootstrap_before;

@@ -102,10 +102,14 @@ BOOST_AUTO_TEST_CASE(grid_candidates_give_a_grid_that_plan_takes) {
   const std::string grid = std::string(MOELAW_SOURCE_DIR) + "/experiments/smoke/grid.toml";
   const std::string out = f.dir + "/advised.toml";
   // A runs table at the smoke grid's scale (N_act of d_model 64 with 1 and 2 blocks).
+  // One of them is the grid's longest dense-d64-b1 cooldown: finished, so its trunk is trained
+  // past its siblings' branch points and they pay only their own cooldowns.
+  const std::string done = "dense-d64-b1_lr-0.003_s1234_D65536", trunk = "dense-d64-b1_lr-0.003_s1234_trunk";
   std::ofstream r(f.dir + "/tiny.csv");
-  r << "run_id,n_act,tokens,final_loss\n";
+  r << "run_id,n_act,tokens,final_loss,init_from\n";
   for (double n : {3e6, 6e6, 1.2e7, 2.4e7})
-    for (double d : {1e4, 3e4, 1e5}) r << "t" << n << "-" << d << "," << n << "," << d << "," << hoffmann_loss(n, d) << "\n";
+    for (double d : {1e4, 3e4, 1e5}) r << "t" << n << "-" << d << "," << n << "," << d << "," << hoffmann_loss(n, d) << ",\n";
+  r << done << ",6486144,65536," << hoffmann_loss(6486144, 65536) << "," << trunk << "\n";
   r.close();
   auto a = run_command(moelaw_command("advise " + f.dir + "/tiny.csv --law chinchilla --candidates " + grid +
                                       " --budget 6e12 --target 1e16 --json --threads 2 --grid " + out));
@@ -118,6 +122,19 @@ BOOST_AUTO_TEST_CASE(grid_candidates_give_a_grid_that_plan_takes) {
   const auto plan_json = nlohmann::json::parse(plan.out);  // named: a temporary's ["runs"] would dangle
   for (auto& run : plan_json["runs"]) planned.insert(run["name"].get<std::string>());
   for (auto& s : chosen) BOOST_TEST(planned.count(s["run_id"].get<std::string>()) == 1u);
+  BOOST_TEST(nlohmann::json::parse(a.out)["already_trained"] == 1);
+  // The planner's FLOPs of each cooldown alone (6·N_act·(D − branch point)), for the dense-d64-b1 ones.
+  const auto full = nlohmann::json::parse(run_command(moelaw_command("plan " + grid + " --json")).out);
+  size_t siblings = 0;
+  for (auto& s : chosen) {
+    const std::string id = s["run_id"];
+    BOOST_TEST(id != done);
+    if (id.rfind("dense-d64-b1_", 0) != 0) continue;
+    ++siblings;
+    for (auto& run : full["runs"])
+      if (run["name"] == id) BOOST_TEST(s["flops"].get<double>() == run["flops"].get<double>(), boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(siblings > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_are_exit_2_naming_the_row_or_option) {
