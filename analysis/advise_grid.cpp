@@ -58,13 +58,33 @@ std::string grid_from_grid(const CandidateSet& set, const Selection& sel, const 
       toml::array tokens;
       for (int64_t d : it->second) tokens.push_back(d);
       copy.insert_or_assign("tokens", tokens);
+      // Only the chosen seeds and (explicit) learning rates of the model: the planner crosses them.
+      std::set<int64_t> seeds;
+      std::set<double> lrs;
+      for (const AdvisedRun& a : sel.runs) {
+        const Candidate& c = set.runs.at(a.index);
+        if (c.model != it->first) continue;
+        if (c.seed >= 0) seeds.insert(std::llround(c.seed));
+        if (c.lr > 0) lrs.insert(c.lr);
+      }
+      if (!seeds.empty()) {
+        toml::array a;
+        for (int64_t v : seeds) a.push_back(v);
+        copy.insert_or_assign("seeds", a);
+      }
+      if (!lrs.empty() && copy.get("lr") && copy.get("lr")->is_array()) {
+        toml::array a;
+        for (double v : lrs) a.push_back(v);
+        copy.insert_or_assign("lr", a);
+      }
       models.push_back(copy);
     }
   root.insert_or_assign("models", models);
   if (!root["experiment"].as_table()) root.insert_or_assign("experiment", toml::table{});
   root["experiment"].as_table()->insert_or_assign("name", name);
   std::ostringstream o;
-  o << "# The runs `moelaw advise` chose from " << set.grid_path << " (every length of each model here).\n"
+  o << "# The runs `moelaw advise` chose from " << set.grid_path << " (lengths, seeds and LRs of each model\n"
+    << "# crossed as the planner does: a model chosen at two seeds trains both at every chosen length).\n"
     << root << "\n";
   return o.str();
 }
@@ -107,7 +127,7 @@ CandidateSet read_candidates_grid(const std::string& path) {
   RunsTable t;
   t.source = path;
   t.columns = {"run_id", "n_act", "n_total", "tokens", "experts", "top_k", "init_from", "decay_fraction",
-               "d_model", "n_blocks", "model", "lr"};
+               "d_model", "n_blocks", "model", "lr", "seed"};
   std::map<std::string, const launcher::ModelSpec*> specs;
   for (const auto& m : exp.models) specs[m.name] = &m;
   for (const launcher::PlannedRun& r : plan.runs) {
@@ -118,7 +138,7 @@ CandidateSet read_candidates_grid(const std::string& path) {
     t.rows.push_back({r.name, text(r.n_act), text(r.n_total), text(tokens), text(double(r.experts)),
                       text(double(r.top_k)), r.init_from, text(1 - double(r.start_tokens) / tokens),
                       spec ? text(double(spec->d_model)) : "", blocks > 0 ? text(blocks) : "", r.model,
-                      r.lr_from_law ? "" : text(r.lr)});
+                      r.lr_from_law ? "" : text(r.lr), std::to_string(r.seed)});
     t.lines.push_back(spec ? spec->line : 0);
   }
   CandidateSet set = candidates_from_table(std::move(t));

@@ -3,6 +3,7 @@
 // of candidate runs whose losses are revealed only when a run is chosen, a few cheap runs already
 // trained, and three ways to spend FLOPs: the advisor (in rounds: advise, reveal, refit), random
 // choice at the same FLOPs, and the whole pool. Each is scored by `error` of its final fit.
+// MOELAW_ADVISE_DEBUG=1 in the environment prints each round's fit and choice on stderr.
 #include <cstdint>
 #include <functional>
 #include <vector>

@@ -74,6 +74,7 @@ CandidateSet candidates_from_table(RunsTable t) {
     c.trunk = cell(t, r, "init_from");
     c.model = cell(t, r, "model");
     if (has_cell(t, r, "lr")) c.lr = t.number(r, "lr");
+    if (has_cell(t, r, "seed")) c.seed = t.number(r, "seed", false);
     set_cell(t, r, "n_act", c.n_act);
     set_cell(t, r, "n_total", c.n_total);
     set_cell(t, r, "experts", c.experts);

@@ -16,6 +16,7 @@ struct Candidate {
   std::string trunk;           // init_from: the trunk it branches from; empty: an independent run
   std::string model;           // the grid's [[models]] name (or the table's `model` column)
   double lr = 0;               // the table's lr column (0: the LR law)
+  double seed = -1;            // the table's seed column (-1: none)
   double n_act = 0, n_total = 0, tokens = 0, experts = 1, top_k = 1;
   double d_model = 0, n_blocks = 0;  // 0 when the table gives N_act directly
   double decay_fraction = 0.2;       // DESIGN.md's cooldown: the last 20% of the run's tokens

@@ -188,6 +188,31 @@ BOOST_AUTO_TEST_CASE(advised_grid_plans_the_chosen_runs) {
   BOOST_TEST(cooldowns[1] == set.runs[5].run_id);
 }
 
+BOOST_AUTO_TEST_CASE(advised_grid_keeps_only_the_chosen_seed_and_lr) {
+  char dir[] = "/tmp/moelaw-advise-XXXXXX";
+  const std::string base = mkdtemp(dir), grid = base + "/grid.toml", out = base + "/advised.toml";
+  std::ofstream(grid) << "[experiment]\nname = \"two\"\n[[models]]\nname = \"m\"\nd_model = 64\nn_blocks = 1\n"
+                         "tokens = [16384, 32768]\nlr = [0.003, 0.001]\nseeds = [1, 2]\n"
+                         "[run.model]\nseq_len = 64\n[run.train]\nwarmup_tokens = 4096\nbatch_ramp_tokens = [0]\n"
+                         "batch_ramp_sizes = [1024]\n";
+  CandidateSet set = read_candidates(grid);
+  BOOST_REQUIRE(set.runs.size() == 8u);  // 2 LRs × 2 seeds × 2 lengths
+  size_t pick = set.runs.size();
+  for (size_t i = 0; i < set.runs.size(); ++i)
+    if (set.runs[i].seed == 2 && set.runs[i].lr == 0.001 && set.runs[i].tokens == 32768) pick = i;
+  BOOST_REQUIRE(pick < set.runs.size());
+  Selection sel;
+  sel.runs = {{pick, set.runs[pick].run_id, 0, 0}};
+  std::ofstream(out) << advised_grid_toml(set, sel, "advised");
+  auto plan = moelaw::launcher::make_plan(moelaw::launcher::load_experiment(out));
+  std::vector<std::string> cooldowns;
+  for (const auto& r : plan.runs)
+    if (r.role == "cooldown") cooldowns.push_back(r.name);
+  BOOST_REQUIRE(cooldowns.size() == 1u);
+  BOOST_TEST(cooldowns[0] == set.runs[pick].run_id);
+  std::system(("rm -rf " + base).c_str());
+}
+
 // On its own objective, at the true coefficients: the interval after the advisor's runs is narrower
 // than after any of 20 random choices of runs at the same FLOPs.
 BOOST_AUTO_TEST_CASE(advisor_narrows_the_interval_more_than_random_choices) {
