@@ -38,7 +38,8 @@ const char* kUsage =
     "  --seed S             seed of the simulated noise and the bootstrap (default 1)\n"
     "  --grid OUT.toml      write the chosen runs as a grid for `moelaw plan` / `submit` (beside a grid\n"
     "                       candidates file, so that its relative paths still hold)\n"
-    "  --json               {selected: [{run_id, flops, interval}], interval_before, interval_after, ...}\n"
+    "  --json               {selected: [{run_id, flops, interval}], interval_before, interval_after, ...}:\n"
+    "                       intervals are widths (p90 − p10) after each run; range_before/after their ends\n"
     "  --threads T          threads for the fits (default: all cores)\n";
 
 }  // namespace
