@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <regex>
 
 #include "common/errors.hpp"
 #include "model/param_count.hpp"
@@ -89,11 +90,16 @@ CandidateSet read_candidates_csv(const std::string& path) { return candidates_fr
 
 TrunkProgress trunk_progress(const RunsTable& finished) {
   TrunkProgress p;
+  static const std::regex pinned(R"((?:^|.*/)([^/]+)/checkpoints/pin-tokens-0*([0-9]+)\.h5$)");
   for (size_t r = 0; r < finished.rows.size(); ++r) {
     std::string trunk = cell(finished, r, "init_from");
     if (trunk.empty() || !has_cell(finished, r, "tokens")) continue;
     double decay = has_cell(finished, r, "decay_fraction") ? finished.number(r, "decay_fraction", false) : 0.2;
     double branch = (1 - decay) * finished.number(r, "tokens");
+    // `collect` writes the pinned checkpoint a cooldown started from (RUNS/TRUNK/checkpoints/
+    // pin-tokens-N.h5): the trunk is its run directory and N the branch point, exactly.
+    std::smatch m;
+    if (std::regex_match(trunk, m, pinned)) trunk = m[1], branch = std::stod(m[2]);
     p[trunk] = std::max(p[trunk], branch);
   }
   return p;

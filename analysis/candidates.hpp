@@ -40,7 +40,8 @@ CandidateSet read_candidates_csv(const std::string& path);
 CandidateSet candidates_from_table(RunsTable table);
 
 // Where the trunks of finished runs stand: the branch point of every finished cooldown in the
-// runs table (its init_from column, when it has one).
+// runs table (its init_from column, when it has one: a trunk's name, or the pinned checkpoint
+// RUNS/TRUNK/checkpoints/pin-tokens-N.h5 that `collect` writes, whose N is the branch point).
 TrunkProgress trunk_progress(const RunsTable& finished);
 
 // What training `c` costs now, given the trunks' progress: 6·N_act·(D − min(progress, branch)).

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <algorithm>
 #include <fstream>
@@ -131,6 +132,35 @@ BOOST_AUTO_TEST_CASE(grid_candidates_cost_what_the_planner_trains) {
   // Alone, a cooldown pays its whole trunk: 6·N_act·D.
   BOOST_TEST(candidate_flops(set.runs[2], {}) == 6 * set.runs[2].n_act * set.runs[2].tokens,
              boost::test_tools::tolerance(1e-12));
+}
+
+// The runs table `collect` writes names a cooldown's start as the trunk's pinned checkpoint; the
+// smoke grid's planner says where each branch point is.
+BOOST_AUTO_TEST_CASE(trunk_progress_reads_collected_pin_checkpoints) {
+  const std::string grid = std::string(MOELAW_SOURCE_DIR) + "/experiments/smoke/grid.toml";
+  auto plan = moelaw::launcher::make_plan(moelaw::launcher::load_experiment(grid));
+  const moelaw::launcher::PlannedRun* longest = nullptr;
+  for (const auto& r : plan.runs)
+    if (r.role == "cooldown" && r.model == "dense-d64-b1" && (!longest || r.target_tokens > longest->target_tokens))
+      longest = &r;
+  BOOST_REQUIRE(longest);
+  RunsTable finished;
+  finished.source = "runs.csv";
+  finished.columns = {"run_id", "tokens", "init_from"};
+  char pin[64];
+  std::snprintf(pin, sizeof pin, "pin-tokens-%012lld.h5", static_cast<long long>(longest->start_tokens));
+  finished.rows = {{longest->name, std::to_string(longest->target_tokens),
+                    "/x/exp/runs/" + longest->init_from + "/checkpoints/" + pin}};
+  finished.lines = {2};
+  TrunkProgress p = trunk_progress(finished);
+  BOOST_REQUIRE(p.count(longest->init_from) == 1u);
+  BOOST_TEST(p[longest->init_from] == double(longest->start_tokens));
+  // Each shorter sibling now costs what the planner charges its cooldown alone.
+  CandidateSet set = read_candidates(grid);
+  for (const Candidate& c : set.runs)
+    for (const auto& r : plan.runs)
+      if (r.name == c.run_id && c.trunk == longest->init_from)
+        BOOST_TEST(candidate_flops(c, p) == r.flops, boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(selection_fits_the_budget_and_is_deterministic) {
