@@ -127,7 +127,7 @@ CandidateSet read_candidates_grid(const std::string& path) {
   RunsTable t;
   t.source = path;
   t.columns = {"run_id", "n_act", "n_total", "tokens", "experts", "top_k", "init_from", "decay_fraction",
-               "d_model", "n_blocks", "model", "lr", "seed"};
+               "d_model", "n_blocks", "model", "lr", "seed", "n_act_nonembedding"};
   std::map<std::string, const launcher::ModelSpec*> specs;
   for (const auto& m : exp.models) specs[m.name] = &m;
   for (const launcher::PlannedRun& r : plan.runs) {
@@ -138,7 +138,7 @@ CandidateSet read_candidates_grid(const std::string& path) {
     t.rows.push_back({r.name, text(r.n_act), text(r.n_total), text(tokens), text(double(r.experts)),
                       text(double(r.top_k)), r.init_from, text(1 - double(r.start_tokens) / tokens),
                       spec ? text(double(spec->d_model)) : "", blocks > 0 ? text(blocks) : "", r.model,
-                      r.lr_from_law ? "" : text(r.lr), std::to_string(r.seed)});
+                      r.lr_from_law ? "" : text(r.lr), std::to_string(r.seed), text(r.n_act_nonembedding)});
     t.lines.push_back(spec ? spec->line : 0);
   }
   CandidateSet set = candidates_from_table(std::move(t));

@@ -131,7 +131,33 @@ std::vector<double> fit_for_advice(const LawSpec& law, const std::vector<Sample>
   }
 }
 
-AdviseResult advise(const RunsTable& finished, const CandidateSet& candidates, const AdviseRequest& request) {
+namespace {
+
+// The table with its n_act cells replaced by `column`'s (UsageError naming --n-column and the row).
+RunsTable with_n_from(RunsTable t, const std::string& column) {
+  const int from = t.column_index(column), to = t.column_index("n_act");
+  if (from < 0) throw UsageError("--n-column " + column + ": " + t.source + " has no such column");
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    t.number(r, column);  // checked: a positive number, or an error naming the row
+    if (to < 0) continue;
+    t.rows[r].resize(t.columns.size());
+    t.rows[r][to] = t.rows[r][from];
+  }
+  if (to < 0) {
+    t.columns.push_back("n_act");
+    for (auto& row : t.rows) row.resize(t.columns.size()), row.back() = row[from];
+  }
+  return t;
+}
+
+}  // namespace
+
+AdviseResult advise(const RunsTable& finished_table, const CandidateSet& candidate_set, const AdviseRequest& request) {
+  const bool renamed = !request.n_column.empty();
+  const RunsTable finished = renamed ? with_n_from(finished_table, request.n_column) : finished_table;
+  CandidateSet renamed_set;
+  if (renamed) renamed_set = candidate_set, renamed_set.table = with_n_from(candidate_set.table, request.n_column);
+  const CandidateSet& candidates = renamed ? renamed_set : candidate_set;
   const LawSpec& law = law_spec(request.law);
   check_advisable(law);
   if (!(request.target.compute > 0)) throw UsageError("--target must be a positive compute in FLOPs");

@@ -55,6 +55,9 @@ struct AdviseRequest {
   SelectOptions select;
   int bootstrap = 0;  // > 0: the bootstrap interval before, as a check on the linearisation
   FitOptions fit;     // huber_delta < 0: the law's default
+  // Read the law's N from this column of both tables (e.g. n_act_nonembedding for tiny models,
+  // as `fit --n-column`); FLOPs stay 6·N_act·D.
+  std::string n_column;
   // --simulate: the known law's log-form parameters; the chosen runs' losses are drawn from it
   // with log-normal noise of this standard deviation, and the law is refitted on them.
   std::optional<std::vector<double>> truth;

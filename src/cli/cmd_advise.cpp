@@ -40,6 +40,8 @@ const char* kUsage =
     "                       candidates file, so that its relative paths still hold)\n"
     "  --json               {selected: [{run_id, flops, interval}], interval_before, interval_after, ...}:\n"
     "                       intervals are widths (p90 − p10) after each run; range_before/after their ends\n"
+    "  --n-column COLUMN    read the law's N from COLUMN of both tables (n_act_nonembedding for tiny\n"
+    "                       models, as in `fit`); FLOPs stay 6·N_act·D\n"
     "  --threads T          threads for the fits (default: all cores)\n";
 
 }  // namespace
@@ -48,7 +50,8 @@ int cmd_advise(const Argv& argv) {
   Args args("advise", argv,
             {{"--law", true}, {"--candidates", true}, {"--budget", true}, {"--target", true}, {"--experts", true},
              {"--quantity", true}, {"--seed", true}, {"--json", false}, {"--grid", true}, {"--simulate", true},
-             {"--noise", true}, {"--bootstrap", true}, {"--lookahead", true}, {"--threads", true}},
+             {"--noise", true}, {"--bootstrap", true}, {"--lookahead", true}, {"--threads", true},
+             {"--n-column", true}},
             kUsage);
   if (args.help()) {
     std::cout << args.usage();
@@ -79,6 +82,7 @@ int cmd_advise(const Argv& argv) {
     request.fit.threads = static_cast<unsigned>(*t);
   }
   request.fit.huber_delta = -1;
+  request.n_column = args.value("--n-column").value_or("");
   request.noise = args.real("--noise").value_or(0.005);
   if (!(request.noise >= 0)) args.fail("--noise must not be negative");
   if (auto coeffs = args.value("--simulate")) {
