@@ -180,6 +180,7 @@ lr = 0.01
 warmup_tokens = 256
 batch_ramp_tokens = [0]
 batch_ramp_sizes = [128]
+eval_tokens = 256
 backend = "cpu"
 [parallel]
 expert = 2
