@@ -91,7 +91,7 @@ steps() {
     # (Under the bundle's libraries too: compute-sanitizer starts the test itself.)
     local mem=("$sanitizer" --tool memcheck --error-exitcode 1)
     local race=("$sanitizer" --tool racecheck --error-exitcode 1)
-    local moe_ops=--run_test=route,route_backward,permute_regroup_and_combine,layer_forward_backward
+    local moe_ops=--run_test=moe_ops_cuda_against_cpu  # the op-level suite, not the training runs
     step memcheck_ops 80 "${bundled[@]}" "${mem[@]}" bin/test_gpu_ops "${boost[@]}"
     step memcheck_bf16 50 "${bundled[@]}" "${mem[@]}" bin/test_gpu_bf16 "${boost[@]}"
     step memcheck_grouped 50 "${bundled[@]}" "${mem[@]}" bin/test_gpu_grouped "${boost[@]}"
