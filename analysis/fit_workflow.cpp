@@ -7,6 +7,7 @@
 #include "analysis/bootstrap.hpp"
 #include "analysis/holdout.hpp"
 #include "analysis/plots.hpp"
+#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 #include "common/output_dir.hpp"
 
@@ -80,11 +81,11 @@ std::vector<std::string> write_fit_files(const std::string& dir, const FitOutcom
   create_output_directory(dir, "--out directory");
   for (const FitReport& r : o.reports) {
     std::string stem = dir + "/coefficients" + (o.by.empty() ? "" : "-" + r.group);
-    write_text_file(stem + ".json", to_json(r).dump(1) + "\n");
-    write_text_file(stem + ".toml", to_toml(r));
+    write_file_atomically(stem + ".json", {to_json(r).dump(1) + "\n"});
+    write_file_atomically(stem + ".toml", {to_toml(r)});
   }
-  write_text_file(dir + "/table.md", markdown_table(o.reports));
-  write_text_file(dir + "/table.tex", latex_table(o.reports));
+  write_file_atomically(dir + "/table.md", {markdown_table(o.reports)});
+  write_file_atomically(dir + "/table.tex", {latex_table(o.reports)});
   if (o.by.empty()) return plot_fit(dir, *o.law, o.params[0], o.samples, o.held);
   return {"plots are drawn for single fits only (no --by)"};
 }

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "analysis/forecast_workflow.hpp"
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 #include "train/run_dir.hpp"
 
 namespace moelaw::analysis {
@@ -84,10 +84,10 @@ std::vector<nlohmann::json> forecast_planned_cooldowns(const std::vector<std::st
   for (const auto& root : roots) {
     const fs::path plan_path = fs::path(root) / "plan.json";
     if (!fs::exists(plan_path)) continue;
-    std::ifstream in(plan_path);
+    const std::string text = read_file(plan_path.string());
     nlohmann::json plan;
     try {
-      plan = nlohmann::json::parse(in);
+      plan = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
       throw UsageError(plan_path.string() + ": not JSON (" + e.what() + ")");
     }

@@ -4,11 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "analysis/plots.hpp"
+#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
-#include "train/run_dir.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::analysis {
 
@@ -49,7 +49,7 @@ ForecastModel forecast_fit_files(const std::vector<std::string>& paths, const Fo
                                  std::vector<std::string>& notes) {
   auto curves = load_curves(paths, losses);
   ForecastModel model = fit_forecast(curves, options);
-  train::RunDir::write_file_atomically(out, forecast_model_json(model).dump(2) + "\n");
+  write_file_atomically(out, {forecast_model_json(model).dump(2) + "\n"});
   if (!plots_dir.empty()) {
     fs::create_directories(plots_dir);
     for (size_t i = 0; i < curves.size(); ++i) plot_curve(model, curves[i], i, plots_dir, notes);
@@ -58,11 +58,10 @@ ForecastModel forecast_fit_files(const std::vector<std::string>& paths, const Fo
 }
 
 ForecastModel read_forecast_model(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(path + ": cannot open the forecast model");
+  const std::string text = read_file(path, "cannot open the forecast model");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(path + ": not JSON (" + e.what() + ")");
   }

@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "checkpoint/checkpoint_file.hpp"
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 #include "config/loader.hpp"
 #include "config/run_config.hpp"
 #include "model/param_count.hpp"
@@ -38,8 +38,7 @@ struct Row {
 };
 
 std::vector<Row> csv_rows(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(path + ": cannot open the loss curve");
+  std::istringstream in(read_file(path, "cannot open the loss curve"));
   std::string line;
   long number = 1;
   if (!std::getline(in, line)) throw UsageError(located(path, 1, "empty file (expected the header step,lr,loss)"));

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "analysis/report.hpp"
+#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::analysis {
@@ -81,13 +82,13 @@ std::string lr_bs_markdown(const LrBsFit& f) {
 
 void write_lr_bs_files(const std::string& dir, const LrBsFit& f) {
   std::filesystem::create_directories(dir);
-  write_text_file(dir + "/coefficients.json", lr_bs_json(f).dump(1) + "\n");
+  write_file_atomically(dir + "/coefficients.json", {lr_bs_json(f).dump(1) + "\n"});
   std::ostringstream toml;
   toml.precision(17);
   toml << "law = \"lr-bs\"\n\n[coefficients]\n";
   for (const auto& [n, v] : named(f.coefficients)) toml << n << " = " << v << "\n";
-  write_text_file(dir + "/coefficients.toml", toml.str());
-  write_text_file(dir + "/table.md", lr_bs_markdown(f));
+  write_file_atomically(dir + "/coefficients.toml", {toml.str()});
+  write_file_atomically(dir + "/table.md", {lr_bs_markdown(f)});
 }
 
 LrBsCoefficients read_lr_bs_coefficients(const std::string& path) {

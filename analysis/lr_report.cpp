@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "analysis/plots.hpp"
+#include "common/atomic_file.hpp"
 #include "common/output_dir.hpp"
 
 namespace moelaw::analysis {
@@ -34,10 +35,10 @@ FitReport lr_report(const LrFit& f) {
 std::vector<std::string> write_lr_files(const std::string& dir, const LrFit& f) {
   create_output_directory(dir, "--out directory");
   FitReport r = lr_report(f);
-  write_text_file(dir + "/coefficients.json", lr_json(f).dump(1) + "\n");
-  write_text_file(dir + "/coefficients.toml", to_toml(r));
-  write_text_file(dir + "/table.md", markdown_table({r}));
-  write_text_file(dir + "/table.tex", latex_table({r}));
+  write_file_atomically(dir + "/coefficients.json", {lr_json(f).dump(1) + "\n"});
+  write_file_atomically(dir + "/coefficients.toml", {to_toml(r)});
+  write_file_atomically(dir + "/table.md", {markdown_table({r})});
+  write_file_atomically(dir + "/table.tex", {latex_table({r})});
   return plot_lr(dir, f);
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "analysis/report.hpp"
+#include "common/atomic_file.hpp"
 
 namespace moelaw::analysis {
 
@@ -37,13 +38,13 @@ std::vector<std::string> plot_fit(const std::string& dir, const LawSpec& law, co
       d << std::exp(samples[i].ln_loss) << " " << std::exp(law.predict_ln(params.data(), samples[i].x.data())) << " "
         << samples[i].experts << " " << (held[i] ? 1 : 0) << "\n";
   }
-  write_text_file(dir + "/predicted_vs_observed.gp",
-                  std::string(kHeader) + "set output 'predicted_vs_observed.png'\n"
-                  "set title 'law " + law.name() + ": predicted against observed loss'\n"
-                  "set xlabel 'observed loss'\nset ylabel 'predicted loss'\nset cblabel 'E'\nset logscale cb 2\n"
-                  "plot 'predicted_vs_observed.dat' using 1:($4==0?$2:1/0):3 with points pt 7 palette title 'train', \\\n"
-                  "     '' using 1:($4==1?$2:1/0):3 with points pt 6 ps 2 palette title 'held out', \\\n"
-                  "     x with lines lc 'black' title 'y = x'\n");
+  write_file_atomically(dir + "/predicted_vs_observed.gp",
+                        {std::string(kHeader) + "set output 'predicted_vs_observed.png'\n"
+                         "set title 'law " + law.name() + ": predicted against observed loss'\n"
+                         "set xlabel 'observed loss'\nset ylabel 'predicted loss'\nset cblabel 'E'\nset logscale cb 2\n"
+                         "plot 'predicted_vs_observed.dat' using 1:($4==0?$2:1/0):3 with points pt 7 palette title 'train', \\\n"
+                         "     '' using 1:($4==1?$2:1/0):3 with points pt 6 ps 2 palette title 'held out', \\\n"
+                         "     x with lines lc 'black' title 'y = x'\n"});
   render(dir, "predicted_vs_observed", notes);
 
   // One block per model (N, E): observed points, then the law's curve over the model's token range.
@@ -67,12 +68,12 @@ std::vector<std::string> plot_fit(const std::string& dir, const LawSpec& law, co
       fit << "\n\n";
     }
   }
-  write_text_file(dir + "/loss_vs_tokens.gp",
-                  std::string(kHeader) + "set output 'loss_vs_tokens.png'\n"
-                  "set title 'law " + law.name() + ": loss against tokens, one curve per model'\n"
-                  "set logscale x\nset xlabel 'tokens D'\nset ylabel 'loss'\nset cblabel 'E'\nset logscale cb 2\n"
-                  "plot 'loss_vs_tokens.dat' using 1:2:3 with points pt 7 palette notitle, \\\n"
-                  "     'loss_vs_tokens_fit.dat' using 1:2:3 with lines palette notitle\n");
+  write_file_atomically(dir + "/loss_vs_tokens.gp",
+                        {std::string(kHeader) + "set output 'loss_vs_tokens.png'\n"
+                         "set title 'law " + law.name() + ": loss against tokens, one curve per model'\n"
+                         "set logscale x\nset xlabel 'tokens D'\nset ylabel 'loss'\nset cblabel 'E'\nset logscale cb 2\n"
+                         "plot 'loss_vs_tokens.dat' using 1:2:3 with points pt 7 palette notitle, \\\n"
+                         "     'loss_vs_tokens_fit.dat' using 1:2:3 with lines palette notitle\n"});
   render(dir, "loss_vs_tokens", notes);
   return notes;
 }
@@ -93,13 +94,13 @@ std::vector<std::string> plot_lr(const std::string& dir, const LrFit& fit) {
     best << s.best_lr << " " << s.best_loss << " " << s.experts << "\n";
   }
   pts.close(), curve.close(), best.close();
-  write_text_file(dir + "/lr_sweeps.gp",
-                  std::string(kHeader) + "set output 'lr_sweeps.png'\n"
-                  "set title 'loss against learning rate per sweep; crosses: fitted optimum'\n"
-                  "set logscale x\nset xlabel 'learning rate'\nset ylabel 'loss'\nset cblabel 'E'\nset logscale cb 2\n"
-                  "plot 'lr_sweeps.dat' using 1:2:3 with linespoints pt 7 palette notitle, \\\n"
-                  "     'lr_sweeps_fit.dat' using 1:2:3 with lines dt 2 palette notitle, \\\n"
-                  "     'lr_optimum.dat' using 1:2 with points pt 2 ps 2 lc 'black' title 'LR*'\n");
+  write_file_atomically(dir + "/lr_sweeps.gp",
+                        {std::string(kHeader) + "set output 'lr_sweeps.png'\n"
+                         "set title 'loss against learning rate per sweep; crosses: fitted optimum'\n"
+                         "set logscale x\nset xlabel 'learning rate'\nset ylabel 'loss'\nset cblabel 'E'\nset logscale cb 2\n"
+                         "plot 'lr_sweeps.dat' using 1:2:3 with linespoints pt 7 palette notitle, \\\n"
+                         "     'lr_sweeps_fit.dat' using 1:2:3 with lines dt 2 palette notitle, \\\n"
+                         "     'lr_optimum.dat' using 1:2 with points pt 2 ps 2 lc 'black' title 'LR*'\n"});
   render(dir, "lr_sweeps", notes);
   return notes;
 }
@@ -118,11 +119,11 @@ std::vector<std::string> plot_forecast(const std::string& dir, const std::string
   std::string t = title;
   for (char& c : t)
     if (c == '\'' || c == '\\') c = '_';  // the title sits in a gnuplot string
-  write_text_file(dir + "/" + name + ".gp",
-                  std::string(kHeader) + "set output '" + name + ".png'\nset title '" + t + "' noenhanced\n"
-                  "set xlabel 'step'\nset ylabel 'loss'\n"
-                  "plot '" + name + ".dat' index 0 using 1:2 with points pt 7 ps 0.5 title 'observed', \\\n"
-                  "     '' index 1 using 1:2 with lines lw 2 title 'predicted'\n");
+  write_file_atomically(dir + "/" + name + ".gp",
+                        {std::string(kHeader) + "set output '" + name + ".png'\nset title '" + t + "' noenhanced\n"
+                         "set xlabel 'step'\nset ylabel 'loss'\n"
+                         "plot '" + name + ".dat' index 0 using 1:2 with points pt 7 ps 0.5 title 'observed', \\\n"
+                         "     '' index 1 using 1:2 with lines lw 2 title 'predicted'\n"});
   render(dir, name, notes);
   return notes;
 }

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::analysis {
 
@@ -81,12 +82,9 @@ std::string to_toml(const FitReport& r) {
 }
 
 FitReport read_coefficients(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(path + ": cannot open coefficients file");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_file(path, "cannot open coefficients file");
   FitReport r;
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_discarded()) {
     if (!j.is_object() || !j.contains("law") || !j.contains("coefficients") || !j["coefficients"].is_object())
       throw UsageError(path + ": expected a JSON object with 'law' and 'coefficients' (what moelaw fit --json prints)");
@@ -99,7 +97,7 @@ FitReport read_coefficients(const std::string& path) {
   }
   toml::table t;
   try {
-    t = toml::parse(text.str(), path);
+    t = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw UsageError(path + ": neither JSON nor TOML (" + std::string(e.description()) + ")");
   }
@@ -153,12 +151,6 @@ std::string latex_table(const std::vector<FitReport>& fits) {
   }
   o << "\\hline\n\\end{tabular}\n";
   return o.str();
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error(path + ": cannot write");
 }
 
 }  // namespace moelaw::analysis

@@ -32,6 +32,5 @@ std::string to_toml(const FitReport& r);
 std::string markdown_table(const std::vector<FitReport>& fits);
 std::string latex_table(const std::vector<FitReport>& fits);
 
-void write_text_file(const std::string& path, const std::string& text);  // std::runtime_error on failure
 
 }  // namespace moelaw::analysis

@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::analysis {
 
@@ -89,8 +89,7 @@ std::vector<double> RunsTable::numbers(const std::string& column, bool positive_
 }
 
 RunsTable read_runs_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(path + ": cannot open runs table");
+  std::istringstream in(read_file(path, "cannot open runs table"));
   RunsTable t;
   t.source = path;
   std::string line;

@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/file_io.hpp"
 #include "tokenizer/gpt2_tokenizer.hpp"
 
 namespace {
@@ -47,14 +46,13 @@ int main(int argc, char** argv) {
     else
       path = a;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "bench_tokenizer: cannot read %s\n", path.c_str());
+  std::string text;
+  try {
+    text = moelaw::read_file(path);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_tokenizer: %s\n", e.what());
     return 2;
   }
-  std::stringstream s;
-  s << in.rdbuf();
-  const std::string text = s.str();
   const auto tok = Gpt2Tokenizer::load(Gpt2Tokenizer::resolve_dir(dir));
   const size_t tokens = tok.encode(text).size();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

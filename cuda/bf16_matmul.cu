@@ -6,13 +6,14 @@
 
 #include "bf16_view.hpp"
 #include "check.hpp"
+#include "cuda_memory.hpp"
 #include "kernels.hpp"
 
 namespace moelaw::cuda {
 
-__nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) { return scratch_[slot].get<__nv_bfloat16>(count); }
+__nv_bfloat16* Bf16Matmul::scratch(Slot slot, size_t count) { return scratch_[slot].grow(device_memory(), count); }
 
-float* Bf16Matmul::result_scratch(size_t count) { return result_.get<float>(count); }
+float* Bf16Matmul::result_scratch(size_t count) { return result_.grow(device_memory(), count); }
 
 const __nv_bfloat16* Bf16Matmul::converted(const float* x, size_t count, Slot slot) {
   __nv_bfloat16* dst = scratch(slot, count);

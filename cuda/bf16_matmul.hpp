@@ -13,9 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "backend/device_memory.hpp"
 #include "backend/tensor.hpp"
 #include "bf16_weight_copy.hpp"
-#include "device_scratch.hpp"
 #include "kernels.hpp"
 #include "lt_matmul.hpp"
 
@@ -72,8 +72,8 @@ class Bf16Matmul {
   Bf16WeightCopy weights_;
   // Conversion scratch, one buffer per operand role, grown on demand and kept. All work is on the
   // default stream, so a buffer is reused only after the product that read it.
-  DeviceScratch scratch_[kSlots];
-  DeviceScratch result_;  // padded fp32 results of the batched products
+  backend::DeviceArray<__nv_bfloat16> scratch_[kSlots];
+  backend::DeviceArray<float> result_;  // padded fp32 results of the batched products
   bool padded_groups_ = false;
 };
 

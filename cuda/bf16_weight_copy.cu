@@ -3,12 +3,13 @@
 #include <cuda_runtime.h>
 
 #include "check.hpp"
+#include "cuda_memory.hpp"
 #include "kernels.hpp"
 
 namespace moelaw::cuda {
 
 void Bf16WeightCopy::register_range(const float* base, size_t n) {
-  copy_ = storage_.get<__nv_bfloat16>(n);
+  copy_ = storage_.grow(device_memory(), n);
   base_ = n ? base : nullptr;
   n_ = n;
   stale_ = true;

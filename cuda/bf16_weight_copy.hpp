@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "device_scratch.hpp"
+#include "backend/device_memory.hpp"
 
 namespace moelaw::cuda {
 
@@ -38,7 +38,7 @@ class Bf16WeightCopy {
 
   const float* base_ = nullptr;
   size_t n_ = 0;
-  DeviceScratch storage_;  // grows with the largest range registered
+  backend::DeviceArray<__nv_bfloat16> storage_;  // grows with the largest range registered
   __nv_bfloat16* copy_ = nullptr;
   bool stale_ = true;
 };

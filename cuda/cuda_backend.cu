@@ -8,7 +8,7 @@
 #include "bf16_matmul.hpp"
 #include "bf16_view.hpp"
 #include "check.hpp"
-#include "device_scratch.hpp"
+#include "cuda_memory.hpp"
 #include "flash_attention.hpp"
 #include "kernels.hpp"
 
@@ -39,26 +39,22 @@ class CudaBackend final : public backend::Backend<float> {
   std::string name() const override { return precision_ == backend::Precision::bf16 ? "cuda-bf16" : "cuda"; }
   backend::BackendKind kind() const override { return backend::BackendKind::cuda; }
 
-  void* allocate_bytes(size_t bytes) override {
-    if (bytes == 0) return nullptr;
-    void* p = nullptr;
-    MOELAW_CUDA_CHECK(cudaMalloc(&p, bytes));
-    return p;
-  }
+  // Plain device memory (cuda_memory.cu); what changes weights also makes their bf16 copy stale.
+  void* allocate_bytes(size_t bytes) override { return device_memory().allocate_bytes(bytes); }
   void free_bytes(void* p) override {
     if (bf16_) bf16_->weights().freed(p);
-    cudaFree(p);
+    device_memory().free_bytes(p);
   }
   void copy_to_device(void* dst, const void* src, size_t bytes) override {
     if (bf16_) bf16_->weights().written(dst, bytes);
-    if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+    device_memory().copy_to_device(dst, src, bytes);
   }
   void copy_to_host(void* dst, const void* src, size_t bytes) override {
-    if (bytes) MOELAW_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+    device_memory().copy_to_host(dst, src, bytes);
   }
   void zero_bytes(void* p, size_t bytes) override {
     if (bf16_) bf16_->weights().written(p, bytes);
-    if (bytes) MOELAW_CUDA_CHECK(cudaMemset(p, 0, bytes));
+    device_memory().zero_bytes(p, bytes);
   }
 
   using In = backend::In;
@@ -127,10 +123,10 @@ class CudaBackend final : public backend::Backend<float> {
   void attention_backward(Acc dq, Acc dk, Acc dv, In dout, In out, In state, In q, In k, In v, int64_t B, int64_t T,
                           int64_t H, int64_t D) override {
     if (use_flash(D)) {
-      float* delta = attention_scratch_.get<float>(size_t(B * H * T));
+      float* delta = attention_scratch_.grow(device_memory(), size_t(B * H * T));
       return flash::backward(f(dq), f(dk), f(dv), f(dout), f(out), f(state), f(q), f(k), f(v), delta, B, T, H, D);
     }
-    float* dscores = attention_scratch_.get<float>(size_t(B * H * T * T));
+    float* dscores = attention_scratch_.grow(device_memory(), size_t(B * H * T * T));
     kernels::attention_backward(blas_, f(dq), f(dk), f(dv), f(dout), f(state), f(q), f(k), f(v), dscores, B, T, H, D);
   }
   void swiglu_forward(Out out, In gate, In up, int64_t N, int64_t F) override {
@@ -160,7 +156,7 @@ class CudaBackend final : public backend::Backend<float> {
 
   void moe_route(InOut logits_to_probs, Out lse, int32_t* expert, int32_t* slot, int64_t* counts, double* sums,
                  int64_t N, int64_t E, int64_t k, int64_t capacity) override {
-    int32_t* workspace = moe_workspace_.get<int32_t>(kernels::moe_route_workspace(N, E, k));
+    int32_t* workspace = moe_workspace_.grow(device_memory(), kernels::moe_route_workspace(N, E, k));
     kernels::moe_route(f(logits_to_probs), f(lse), expert, slot, counts, sums, workspace, N, E, k, capacity);
   }
   void moe_route_backward(Out dlogits, In dprobs, In probs, In lse, const int64_t* load, int64_t N, int64_t E,
@@ -198,8 +194,10 @@ class CudaBackend final : public backend::Backend<float> {
   int device_;
   backend::Precision precision_;
   cublasHandle_t blas_ = nullptr;
-  DeviceScratch attention_scratch_;  // attention's dP/dS buffer (flash: Δ)
-  DeviceScratch moe_workspace_;      // the router's per-chunk expert counts
+  // Scratch in plain device memory: freed after bf16_ (declared below, so destroyed first) without
+  // passing through this backend's free_bytes.
+  backend::DeviceArray<float> attention_scratch_;  // attention's dP/dS buffer (flash: Δ)
+  backend::DeviceArray<int32_t> moe_workspace_;    // the router's per-chunk expert counts
   std::unique_ptr<Bf16Matmul> bf16_;  // bf16 precision: matrix products on cuBLASLt
 };
 

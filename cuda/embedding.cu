@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "check.hpp"
-#include "device_scratch.hpp"
+#include "cuda_memory.hpp"
 #include "kernels.hpp"
 #include "launch.cuh"
 
@@ -64,8 +64,8 @@ void embedding_backward(float* dtable, const float* dout, const int32_t* tokens,
   packed.insert(packed.end(), distinct.begin(), distinct.end());
   packed.insert(packed.end(), first.begin(), first.end());
   packed.insert(packed.end(), order.begin(), order.end());
-  static DeviceScratch scratch;
-  int32_t* device = scratch.get<int32_t>(packed.size());
+  static backend::DeviceArray<int32_t> index;  // kept between calls (see reductions.cu)
+  int32_t* device = index.grow(device_memory(), packed.size());
   MOELAW_CUDA_CHECK(cudaMemcpy(device, packed.data(), packed.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
   const int threads = C >= 512 ? 256 : 128;
   embedding_backward_kernel<<<unsigned(distinct.size()), threads>>>(

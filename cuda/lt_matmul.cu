@@ -57,7 +57,7 @@ size_t LtMatmul::KeyHash::operator()(const Key& key) const {
   return h;
 }
 
-LtMatmul::LtMatmul() {
+LtMatmul::LtMatmul() : plans_(kPlanCapacity) {
   MOELAW_CUBLAS_CHECK(cublasLtCreate(&lt_));
   try {  // the destructor does not run when the constructor throws
     MOELAW_CUBLAS_CHECK(cublasCreate(&fallback_));
@@ -77,7 +77,7 @@ LtMatmul::~LtMatmul() {
 }
 
 LtMatmul::Plan& LtMatmul::plan_for(const Key& key) {
-  if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
+  if (auto* found = plans_.find(key)) return **found;
   auto plan = std::make_unique<Plan>();
   const auto op_a = cublasOperation_t(key.op_a), op_b = cublasOperation_t(key.op_b);
   MOELAW_CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
@@ -137,7 +137,9 @@ LtMatmul::Plan& LtMatmul::plan_for(const Key& key) {
                  long(key.m), long(key.n), long(key.k), long(key.lda), long(key.ldb), long(key.ldd), key.align_a,
                  key.align_b, key.align_d, long(key.batch));
   }
-  return *plans_.emplace(key, std::move(plan)).first->second;
+  // An evicted plan's descriptors go now: cuBLASLt reads them when a product is launched, not
+  // while it runs.
+  return *plans_.insert(key, std::move(plan));
 }
 
 void LtMatmul::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int64_t m, int64_t n, int64_t k,

@@ -1,7 +1,9 @@
 #pragma once
 // bf16 matrix products on cuBLASLt: D = op(A)·op(B) + beta·D with A, B in bf16, D in fp32,
 // CUBLAS_COMPUTE_32F and fp32 scales, column-major as in BLAS. Owns the cuBLASLt handle, a 32 MiB
-// workspace and one plan (descriptors + the heuristic's algorithm) per distinct call.
+// workspace and one plan (descriptors + the heuristic's algorithm) per distinct call, the
+// kPlanCapacity most recently used ones: an MoE run's grouped products have a new row count per
+// expert and step, so a cache without bound would grow for the whole run.
 //
 // Odd shapes: cuBLASLt's algorithms need each matrix's pointer and leading dimension (in bytes)
 // aligned, and the heuristic assumes 256-byte alignment unless told otherwise. Each call tells it
@@ -16,7 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
+
+#include "common/lru_cache.hpp"
 
 namespace moelaw::cuda {
 
@@ -41,6 +44,11 @@ class LtMatmul {
                     int64_t stride_b, float beta, float* d, int64_t ldd, int64_t stride_d, int64_t batch);
 
   static constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+  // Plans kept (each a few descriptors of host memory): a dense model needs a few dozen; more
+  // only makes an MoE run's shapes of many steps ago stay.
+  static constexpr size_t kPlanCapacity = 1024;
+  size_t plans_held() const { return plans_.size(); }
+  size_t plans_evicted() const { return plans_.evictions(); }
 
  private:
   // Everything the heuristic's choice depends on. Alignments (bytes, of pointer and leading
@@ -69,7 +77,7 @@ class LtMatmul {
   cublasLtHandle_t lt_ = nullptr;
   cublasHandle_t fallback_ = nullptr;  // cublasGemmEx, for a call the heuristic has no algorithm for
   void* workspace_ = nullptr;
-  std::unordered_map<Key, std::unique_ptr<Plan>, KeyHash> plans_;
+  LruCache<Key, std::unique_ptr<Plan>, KeyHash> plans_;  // kPlanCapacity (set where Plan is complete)
 };
 
 }  // namespace moelaw::cuda

@@ -4,7 +4,7 @@
 
 #include "block_reduce.cuh"
 #include "check.hpp"
-#include "device_scratch.hpp"
+#include "cuda_memory.hpp"
 #include "kernels.hpp"
 
 namespace moelaw::cuda::kernels {
@@ -31,9 +31,9 @@ __global__ void chunk_sum_kernel(double* partial, const float* x, int64_t n) {
 template <bool kSquares>
 double chunked_sum(const float* x, int64_t n) {
   if (n == 0) return 0;
-  static DeviceScratch scratch;
+  static backend::DeviceArray<double> partials;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  double* partial = scratch.get<double>(size_t(chunks));
+  double* partial = partials.grow(device_memory(), size_t(chunks));
   chunk_sum_kernel<kSquares><<<unsigned(chunks), 256>>>(partial, x, n);
   MOELAW_CUDA_LAUNCHED();
   std::vector<double> host(static_cast<size_t>(chunks));

@@ -6,7 +6,7 @@
 
 #include "block_reduce.cuh"
 #include "check.hpp"
-#include "device_scratch.hpp"
+#include "cuda_memory.hpp"
 #include "kernels.hpp"
 #include "launch.cuh"
 
@@ -101,9 +101,9 @@ void rmsnorm_backward(float* din, float* dgain, const float* dout, const float* 
 void rmsnorm_backward_gain(float* dgain, const float* dout, const float* in, const float* rstd, int64_t N,
                            int64_t C) {
   if (N == 0 || C == 0) return;
-  static DeviceScratch scratch;
+  static backend::DeviceArray<float> partials;  // kept between calls (see reductions.cu)
   const int64_t ranges = std::clamp<int64_t>(N / 64, 1, 256);
-  float* partial = scratch.get<float>(size_t(ranges * C));
+  float* partial = partials.grow(device_memory(), size_t(ranges * C));
   const dim3 block(kColumns, kRowLanes), grid(unsigned((C + kColumns - 1) / kColumns), unsigned(ranges));
   gain_partials_kernel<<<grid, block>>>(partial, dout, in, rstd, N, C);
   MOELAW_CUDA_LAUNCHED();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::launcher {
 
@@ -100,9 +100,13 @@ void read_step_law(const Reader& r, const toml::node& node, Experiment& exp) {
   if (!file || file->empty()) r.fail(&node, key, "expected the path of a coefficients file of `moelaw fit --law lr-bs`");
   std::filesystem::path path = std::filesystem::path(exp.path).parent_path() / *file;
   exp.step_law_file = path.string();
-  std::ifstream in(path);
-  if (!in) r.fail(&node, key, "cannot open " + path.string());
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  std::string text;
+  try {
+    text = read_file(path.string());
+  } catch (const UsageError& e) {
+    r.fail(&node, key, e.what());  // "PATH: cannot open (reason)", at the key that names it
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("law", "") != "lr-bs" || !j["coefficients"].is_object())
     r.fail(&node, key, path.string() + " is not the JSON of `moelaw fit --law lr-bs` (law \"lr-bs\", coefficients)");
   model::StepLaw law;
@@ -126,13 +130,10 @@ bool is_safe_name(const std::string& name) {
 
 Experiment load_experiment(const std::string& path) {
   Reader r{path};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot open experiment file");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_file(path, "cannot open experiment file");
   toml::table root;
   try {
-    root = toml::parse(std::string_view(text.str()), std::string_view(path));
+    root = toml::parse(std::string_view(text), std::string_view(path));
   } catch (const toml::parse_error& e) {
     throw UsageError(located(path, static_cast<long>(e.source().begin.line),
                              "invalid TOML: " + std::string(e.description())));

@@ -8,9 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
+
+#include "common/file_io.hpp"
 
 namespace moelaw::launcher {
 
@@ -34,10 +35,10 @@ std::string ExperimentDir::job_name(const std::string& run) const {
 }
 
 nlohmann::json ExperimentDir::read_json(const std::string& path) const {
-  std::ifstream in(path);
-  if (!in) return nlohmann::json::object();
+  const auto text = read_file_if_exists(path);
+  if (!text) return nlohmann::json::object();
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     // A torn record cannot happen (records are renamed into place), but a hand-edited one can.
     std::cerr << "warning: " << path << ": unreadable (" << e.what() << "), ignored\n";

@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
+#include "common/file_io.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
 #include "train/run_lock.hpp"
@@ -32,7 +33,9 @@ struct ExitRecord {
 };
 
 std::optional<ExitRecord> read_exit_record(const std::string& path) {
-  std::ifstream in(path);
+  const auto text = read_file_if_exists(path);
+  if (!text) return std::nullopt;
+  std::istringstream in(*text);
   ExitRecord r;
   if (!(in >> r.status >> r.job_id)) return std::nullopt;
   return r;

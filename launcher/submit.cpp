@@ -2,11 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/atomic_file.hpp"
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 #include "launcher/executor.hpp"
 #include "launcher/experiment_dir.hpp"
 #include "launcher/job_script.hpp"
@@ -19,24 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Writes a file only when its content changes, so a resubmission leaves files of running jobs alone.
-void write_if_changed(const std::string& path, const std::string& text) {
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::stringstream s;
-    s << in.rdbuf();
-    if (s.str() == text) return;
-  }
-  write_file_atomically(path, {text});
-}
 
 // The files every job needs: plan, configurations, scripts. A run whose job is active keeps its
 // files (they are identical unless the experiment changed, and then the change applies to the
@@ -45,10 +26,10 @@ void write_experiment_files(const Experiment& exp, const Plan& plan, const Exper
                             const std::vector<std::string>& scripts) {
   dir.create();
   write_file_atomically(dir.plan_path(), {plan_to_json(exp, plan).dump(2) + "\n"});
-  write_if_changed(dir.experiment_copy_path(), read_text(exp.path));
+  write_file_atomically_if_changed(dir.experiment_copy_path(), read_file(exp.path, "cannot read"));
   for (size_t i = 0; i < plan.runs.size(); ++i) {
-    write_if_changed(dir.config_path(plan.runs[i].name), plan.runs[i].config_toml);
-    write_if_changed(dir.script_path(plan.runs[i].name), scripts[i]);
+    write_file_atomically_if_changed(dir.config_path(plan.runs[i].name), plan.runs[i].config_toml);
+    write_file_atomically_if_changed(dir.script_path(plan.runs[i].name), scripts[i]);
   }
 }
 
@@ -57,7 +38,7 @@ void write_experiment_files(const Experiment& exp, const Plan& plan, const Exper
 int submit(const Experiment& exp, Plan plan, const SubmitOptions& opt) {
   auto executor = make_executor(opt.executor);
   const std::string template_name = opt.template_path.empty() ? "slurm/job.sbatch.in (built in)" : opt.template_path;
-  const std::string template_text = opt.template_path.empty() ? default_job_template() : read_text(opt.template_path);
+  const std::string template_text = opt.template_path.empty() ? default_job_template() : read_file(opt.template_path, "cannot read");
   ExperimentDir dir(opt.exp_dir);
   if (fs::exists(dir.root()) && !fs::is_directory(dir.root())) throw UsageError(dir.root() + ": not a directory");
   // Everything a job will need is checked before anything is written or queued.

@@ -21,6 +21,8 @@
 #include "backend/backend.hpp"
 #include "backend/precision.hpp"
 #include "cuda_backend.hpp"
+#include "cuda_memory.hpp"
+#include "lt_matmul.hpp"
 #include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 
@@ -272,6 +274,34 @@ BOOST_AUTO_TEST_CASE(fp32_backends_refuse_bf16_tensors) {
   BOOST_CHECK_THROW(fp32.cpu->swiglu_forward(moelaw::backend::TensorArray(*fp32.cpu, DType::bf16, 16).out(),
                                             gate.cpu.data(), up.cpu.data(), 4, 4),
                     std::invalid_argument);
+}
+
+// The plan cache is bounded (an MoE run brings a new row count per expert and step): more
+// distinct shapes than LtMatmul::kPlanCapacity leave that many plans, and a shape whose plan was
+// dropped is planned again and computed right. A = ones (m×8), B = ones (8×8): D = 8 everywhere.
+BOOST_AUTO_TEST_CASE(plan_cache_stays_bounded) {
+  using moelaw::cuda::LtMatmul;
+  const int64_t k = 8, n = 8, extra = 40, shapes = int64_t(LtMatmul::kPlanCapacity) + extra;
+  const int64_t max_m = 8 * shapes;  // m a multiple of 8: 16-byte aligned leading dimensions
+  auto& memory = moelaw::cuda::device_memory();
+  DeviceArray<__nv_bfloat16> a(memory, size_t(max_m * k)), b(memory, size_t(k * n));
+  DeviceArray<float> d(memory, size_t(max_m * n));
+  a.upload(std::vector<__nv_bfloat16>(a.size(), __float2bfloat16(1.0f)).data(), a.size());
+  b.upload(std::vector<__nv_bfloat16>(b.size(), __float2bfloat16(1.0f)).data(), b.size());
+  LtMatmul lt;
+  auto product = [&](int64_t m) {
+    lt.gemm(CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, a.data(), m, b.data(), k, 0.0f, d.data(), m);
+  };
+  for (int64_t i = 1; i <= shapes; ++i) product(8 * i);
+  BOOST_TEST(lt.plans_held() == LtMatmul::kPlanCapacity);
+  BOOST_TEST(lt.plans_evicted() == size_t(extra));
+  product(8);  // the first plan dropped
+  std::vector<float> host(size_t(8 * n));
+  d.download(host.data(), host.size());
+  size_t wrong = 0;
+  for (float v : host) wrong += v != 8.0f;
+  BOOST_TEST(wrong == 0u);
+  BOOST_TEST(lt.plans_held() == LtMatmul::kPlanCapacity);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

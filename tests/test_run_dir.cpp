@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "support/run_command.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
@@ -73,7 +74,7 @@ BOOST_AUTO_TEST_CASE(summary_marks_completion) {
   TempRun dir;
   RunDir run(dir.path.string());
   BOOST_TEST(!run.complete());
-  RunDir::write_file_atomically(run.summary_path(), R"({"complete": true, "final_loss": 3.5})");
+  moelaw::write_file_atomically(run.summary_path(), {R"({"complete": true, "final_loss": 3.5})"});
   BOOST_TEST(run.complete());
   BOOST_TEST(run.summary()->final_loss == 3.5);
 }

@@ -62,7 +62,8 @@ std::map<std::string, double> reference(const std::string& experiment, const Tem
   auto r = submit(experiment, dir, "local");
   if (r.status != 0) throw std::runtime_error("local reference: " + r.out + r.err);
   std::map<std::string, double> losses;
-  for (const auto& run : status_json(dir)["runs"]) losses[run["name"]] = final_loss(dir, run["name"]);
+  const auto status = status_json(dir);  // held: a range over a temporary's member dangles
+  for (const auto& run : status["runs"]) losses[run["name"]] = final_loss(dir, run["name"]);
   return losses;
 }
 

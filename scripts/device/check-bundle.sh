@@ -29,13 +29,13 @@ for d in /usr/lib/x86_64-linux-gnu/openmpi /usr/lib/x86_64-linux-gnu/pmix2 /usr/
 for f in /usr/bin/orterun /usr/bin/orted /usr/bin/mpirun /usr/bin/mpiexec; do hide "$(readlink -f "$f")"; done
 for name in $carried; do
   grep -qxF "$name" <<<"$keep" && continue
-  for dir in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /usr/lib; do
+  for dir in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /usr/lib /usr/local/cuda/lib64; do
     for f in "$dir/${name%%.so*}.so"*; do [ -f "$f" ] && hide "$f"; done
   done
 done
 echo "check-bundle: $hidden system paths hidden"
 cd "$here"
-OUT=$out bash scripts/device/run.sh tests 300 >/dev/null 2>&1 || true
+OUT=$out bash scripts/device/run.sh tests >/dev/null 2>&1 || true
 EOF
 echo "--- $out/summary.txt"
 cat "$out/summary.txt"

@@ -19,7 +19,9 @@ class DeviceMemory {
   virtual void zero_bytes(void* p, size_t bytes) = 0;
 };
 
-// An owning array of n elements of U in a backend's memory.
+// An owning array of n elements of U in a backend's memory. Also the one scratch buffer of the
+// project (the MoE layer's per-batch buffers, the CUDA kernels' partial sums and conversion
+// space): grow() reallocates only when a call needs more than it holds.
 template <typename U>
 class DeviceArray {
  public:
@@ -39,6 +41,16 @@ class DeviceArray {
 
   U* data() const { return data_; }
   size_t size() const { return n_; }
+  // At least n elements, in `memory` when it must reallocate (the contents are then not kept), the
+  // same buffer otherwise: a buffer reused call after call is allocated once, not every call (on
+  // a GPU an allocation and a free each synchronise the device). Returns data().
+  U* grow(DeviceMemory& memory, size_t n) {
+    if (n_ < n) {
+      *this = DeviceArray();  // the old buffer goes first: the two are never held at once
+      *this = DeviceArray(memory, n);
+    }
+    return data_;
+  }
   void zero() { if (n_) memory_->zero_bytes(data_, n_ * sizeof(U)); }
   void upload(const U* host, size_t count, size_t offset = 0) {
     memory_->copy_to_device(data_ + offset, host, count * sizeof(U));
@@ -68,6 +80,12 @@ class TensorArray {
 
   DType dtype() const { return dtype_; }
   size_t size() const { return n_; }
+  // At least n elements of `dtype`, as DeviceArray::grow (reallocated only when too few bytes).
+  void grow(DeviceMemory& memory, DType dtype, size_t n) {
+    bytes_.grow(memory, n * dtype_size(dtype));
+    dtype_ = dtype;
+    n_ = bytes_.size() / dtype_size(dtype);
+  }
   Out out(int64_t offset = 0) const { return Out(bytes_.data(), dtype_, int64_t(n_)).at(offset); }
   In in(int64_t offset = 0) const { return out(offset); }
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/file_io.hpp"
+
 namespace moelaw {
 
 namespace {
@@ -71,6 +73,12 @@ void write_file_atomically(const std::string& path, const std::vector<std::strin
   }
   if (::close(fd) != 0) fail(tmp, path, "close", errno);
   commit_temporary(tmp, path);
+}
+
+bool write_file_atomically_if_changed(const std::string& path, const std::string& text) {
+  if (read_file_if_exists(path) == text) return false;
+  write_file_atomically(path, {text});
+  return true;
 }
 
 }  // namespace moelaw

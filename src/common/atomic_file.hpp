@@ -11,6 +11,10 @@ namespace moelaw {
 
 void write_file_atomically(const std::string& path, const std::vector<std::string_view>& parts);
 
+// As write_file_atomically, unless the file holds exactly `text` already: a resubmission leaves
+// the files of running jobs alone. True when it wrote.
+bool write_file_atomically_if_changed(const std::string& path, const std::string& text);
+
 // For writers that fill the temporary themselves (an HDF5 file written tensor by tensor): the
 // temporary name beside `path` (hidden, with this process's id)...
 std::string temporary_path_for(const std::string& path);

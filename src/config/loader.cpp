@@ -1,12 +1,12 @@
 #include "config/loader.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::config {
 
@@ -204,11 +204,7 @@ Resolved load(const Schema& schema, const std::string& toml_text, const std::str
 
 Resolved load_file(const Schema& schema, const std::string& path,
                    const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot open configuration file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return load(schema, text.str(), path, overrides);
+  return load(schema, read_file(path, "cannot open configuration file"), path, overrides);
 }
 
 const Value& Resolved::value(const std::string& key) const {

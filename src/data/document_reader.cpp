@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::data {
 
@@ -65,9 +66,7 @@ std::optional<std::string> DocumentReader::next() {
       line_ = 0;
       continue;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError(path + ": cannot open");
-    std::string text = read_whole(in);
+    std::string text = read_file(path);
     bytes_ += text.size();
     return text;
   }

@@ -1,7 +1,5 @@
 #include "moe/experts.hpp"
 
-#include "moe/grow_buffer.hpp"
-
 namespace moelaw::moe {
 
 using backend::Acc;
@@ -41,10 +39,9 @@ void GroupedSwiglu<T>::forward(Out out, In x, const SwigluWeights<T>& w, const i
   for (int64_t r : rows_) M_ += r;
   x_ = x;
   const int64_t H = hidden_, d = d_, n = M_ * H;
-  T* gate = grow(gate_, be_, size_t(n));
-  T* up = grow(up_, be_, size_t(n));
-  if (h_.size() < size_t(n) || h_.dtype() != be_.activation_type())
-    h_ = backend::TensorArray(be_, be_.activation_type(), size_t(n));
+  T* gate = gate_.grow(be_, size_t(n));
+  T* up = up_.grow(be_, size_t(n));
+  h_.grow(be_, be_.activation_type(), size_t(n));
   product(gate, x, w.w_gate, d, H);
   product(up, x, w.w_up, d, H);
   be_.swiglu_forward(h_.out(), gate, up, M_, H);
@@ -55,9 +52,9 @@ template <typename T>
 void GroupedSwiglu<T>::backward(Acc dx, const SwigluWeights<T>& dw, In dout, const SwigluWeights<T>& w) {
   const int64_t H = hidden_, d = d_, n = M_ * H;
   auto& s = *scratch_;
-  T* dh = grow(s.dh, be_, size_t(n));
-  T* dgate = grow(s.dgate, be_, size_t(n));
-  T* dup = grow(s.dup, be_, size_t(n));
+  T* dh = s.dh.grow(be_, size_t(n));
+  T* dgate = s.dgate.grow(be_, size_t(n));
+  T* dup = s.dup.grow(be_, size_t(n));
   for (T* g : {dh, dgate, dup}) be_.zero_bytes(g, size_t(n) * sizeof(T));
   product_backward(dh, dw.w_down, dout, h_.in(), w.w_down, H, d);
   be_.swiglu_backward(dgate, dup, dh, gate_.data(), up_.data(), M_, H);

@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include "moe/grow_buffer.hpp"
-
 namespace moelaw::moe {
 
 namespace {
@@ -52,7 +50,7 @@ void MoeLayer<T>::plan_regrouping() {
   for (int64_t src = 0; src < sources; ++src)
     for (int64_t j = 0; j < per; ++j)
       for (int64_t c = 0; c < counts[src * per + j]; ++c) order[next[j]++] = at++;
-  grow(order_, be_, order.size());
+  order_.grow(be_, order.size());
   order_.upload(order.data(), order.size());
 }
 
@@ -62,7 +60,7 @@ template <typename T>
 const T* MoeLayer<T>::regrouped(const T* rows, backend::DeviceArray<T>& buffer, int64_t width, Regroup to) {
   if (!regroup_) return rows;
   const int64_t M = dispatcher_.received_rows();
-  T* out = grow(buffer, be_, size_t(M * width));
+  T* out = buffer.grow(be_, size_t(M * width));
   if (to == Regroup::expert_major) be_.gather_rows(out, rows, order_.data(), M, width);
   else be_.scatter_rows(out, rows, order_.data(), M, width);
   return out;
@@ -79,25 +77,25 @@ void MoeLayer<T>::forward(const T* x, T* out, const ExpertWeights<T>& w, int64_t
   // Send buffer: rows grouped by expert (so by destination rank), in slot order.
   int64_t S = 0;
   for (int64_t kept : routing_.kept) S += kept;
-  T* send = grow(send_, be_, size_t(S * d));
-  be_.moe_permute(send, grow(position_, be_, size_t(N * k)), x, router_.expert.data(), router_.slot.data(),
+  T* send = send_.grow(be_, size_t(S * d));
+  be_.moe_permute(send, position_.grow(be_, size_t(N * k)), x, router_.expert.data(), router_.slot.data(),
                   router_.counts.data() + E, N, E, k, d);
   mark(&MoePhaseTimes::permutation);
   dispatcher_.plan(routing_.kept);
   const int64_t M = dispatcher_.received_rows();
-  const T* received = dispatcher_.forward(send, grow(recv_, be_, size_t(M * d)), d);
+  const T* received = dispatcher_.forward(send, recv_.grow(be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
   plan_regrouping();
   xs_ = regrouped(received, xs_buf_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
   // All local experts at once: one group of expert-major rows per local expert.
-  T* y = grow(y_, be_, size_t(M * d));
+  T* y = y_.grow(be_, size_t(M * d));
   experts_.forward(y, xs_, w.experts(), expert_rows_.data(), int64_t(expert_rows_.size()));
   mark(&MoePhaseTimes::experts);
   const T* back = regrouped(y, back_, d, Regroup::receive_order);
   mark(&MoePhaseTimes::permutation);
-  ysent_ = dispatcher_.reverse(back, grow(ysent_buf_, be_, size_t(S * d)), d);
+  ysent_ = dispatcher_.reverse(back, ysent_buf_.grow(be_, size_t(S * d)), d);
   mark(&MoePhaseTimes::exchange);
 
   // Combine: each token's kept choices, weighted by their router probability, in choice order.
@@ -112,18 +110,18 @@ void MoeLayer<T>::backward(const T* dout, T* dx, const ExpertWeights<T>& w, cons
   const int64_t N = routing_.tokens, S = dispatcher_.sent_rows(), M = dispatcher_.received_rows();
   mark(nullptr);
   // Through the gates: d/d(expert output) = p · dout; d/dp = dout · expert output.
-  T* dprobs = grow(router_.dprobs, be_, size_t(N * E));
+  T* dprobs = router_.dprobs.grow(be_, size_t(N * E));
   be_.zero_bytes(dprobs, size_t(N * E) * sizeof(T));
-  T* dsend = grow(dsend_, be_, size_t(S * d));
+  T* dsend = dsend_.grow(be_, size_t(S * d));
   be_.moe_combine_backward(dsend, dprobs, dout, ysent_, router_.probs.data(), router_.expert.data(),
                            position_.data(), N, E, k, d);
   mark(&MoePhaseTimes::permutation);
-  const T* dy_received = dispatcher_.forward(dsend, grow(drecv_, be_, size_t(M * d)), d);
+  const T* dy_received = dispatcher_.forward(dsend, drecv_.grow(be_, size_t(M * d)), d);
   mark(&MoePhaseTimes::exchange);
   const T* dy = regrouped(dy_received, dby_expert_, d, Regroup::expert_major);
   mark(&MoePhaseTimes::permutation);
 
-  T* dxs = grow(dxs_, be_, size_t(M * d));
+  T* dxs = dxs_.grow(be_, size_t(M * d));
   be_.zero_bytes(dxs, size_t(M * d) * sizeof(T));
   experts_.backward(dxs, dw.experts(), dy, w.experts());
   mark(&MoePhaseTimes::experts);

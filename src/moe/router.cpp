@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "moe/grow_buffer.hpp"
-
 namespace moelaw::moe {
 
 int64_t expert_capacity(double factor, int64_t tokens, int64_t choices, int64_t experts) {
@@ -18,10 +16,10 @@ void route(backend::Backend<T>& be, const T* x, const T* w, int64_t N, int64_t d
   r.experts = E;
   r.choices = k;
   r.capacity = capacity;
-  T* probs = grow(b.probs, be, size_t(N * E));
+  T* probs = b.probs.grow(be, size_t(N * E));
   be.matmul_forward(probs, x, w, N, d, E);  // logits, made probabilities in place
-  be.moe_route(probs, grow(b.lse, be, size_t(N)), grow(b.expert, be, size_t(N * k)), grow(b.slot, be, size_t(N * k)),
-               grow(b.counts, be, size_t(2 * E)), grow(b.sums, be, size_t(E + 1)), N, E, k, capacity);
+  be.moe_route(probs, b.lse.grow(be, size_t(N)), b.expert.grow(be, size_t(N * k)), b.slot.grow(be, size_t(N * k)),
+               b.counts.grow(be, size_t(2 * E)), b.sums.grow(be, size_t(E + 1)), N, E, k, capacity);
   // The only values that come back to the host: per-expert counts and the loss sums.
   std::vector<int64_t> counts(size_t(2 * E));
   std::vector<double> sums(size_t(E + 1));
@@ -43,7 +41,7 @@ template <typename T>
 void route_backward(backend::Backend<T>& be, const Routing& r, RouterBuffers<T>& b, const T* x, const T* w, int64_t d,
                     double aux_scale, double z_scale, T* dx, T* dw) {
   const int64_t N = r.tokens, E = r.experts, k = r.choices;
-  T* dlogits = grow(b.dlogits, be, size_t(N * E));
+  T* dlogits = b.dlogits.grow(be, size_t(N * E));
   be.moe_route_backward(dlogits, b.dprobs.data(), b.probs.data(), b.lse.data(), b.counts.data(), N, E, k, aux_scale,
                         z_scale);
   be.matmul_backward(dx, dw, dlogits, x, w, N, d, E);

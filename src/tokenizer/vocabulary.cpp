@@ -1,26 +1,21 @@
 #include "tokenizer/vocabulary.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 #include "tokenizer/byte_alphabet.hpp"
 
 namespace moelaw::tokenizer {
 namespace {
 
-std::string read_file(const std::string& path) {
+std::string read_vocabulary_file(const std::string& path) {
   if (!std::filesystem::is_regular_file(path))
     throw UsageError(path + ": GPT-2 vocabulary file not found; run scripts/setup.sh (or "
                      "scripts/fetch-tokenizer.sh) or pass --tokenizer DIR");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (!in && !in.eof()) throw UsageError(path + ": cannot read");
-  return s.str();
+  return moelaw::read_file(path, "cannot read");
 }
 
 // encoder.json's (spelling, id) pairs, read with nlohmann's SAX interface: building the DOM of
@@ -65,7 +60,7 @@ Vocabulary read_vocabulary(const std::string& dir) {
   const std::string encoder_path = dir + "/encoder.json";
   const std::string merges_path = dir + "/vocab.bpe";
   Vocabulary v;
-  std::vector<std::pair<std::string, uint64_t>> entries = read_encoder(encoder_path, read_file(encoder_path));
+  std::vector<std::pair<std::string, uint64_t>> entries = read_encoder(encoder_path, read_vocabulary_file(encoder_path));
   if (entries.empty()) throw UsageError(encoder_path + ": expected an object mapping tokens to ids");
   v.token_bytes.resize(entries.size());
   std::vector<bool> seen(entries.size(), false);
@@ -85,7 +80,7 @@ Vocabulary read_vocabulary(const std::string& dir) {
     if (v.byte_token[b] == UINT32_MAX)
       throw UsageError(encoder_path + ": no token for byte " + std::to_string(b));
 
-  std::string merges_text = read_file(merges_path);
+  std::string merges_text = read_vocabulary_file(merges_path);
   std::string_view rest = merges_text;
   long number = 0;
   auto lookup = [&](const std::string& bytes, std::string_view spelling) {

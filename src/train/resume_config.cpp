@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -77,11 +77,9 @@ std::vector<std::string> changed_keys(const std::string& recorded_toml, const st
 }
 
 void check_same_configuration(const std::string& config_path, const config::RunConfig& ours) {
-  std::ifstream in(config_path);
-  if (!in) return;
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto changed = changed_keys(text.str(), config_path, ours);
+  const auto text = read_file_if_exists(config_path);
+  if (!text) return;
+  const auto changed = changed_keys(*text, config_path, ours);
   if (changed.empty()) return;
   std::string list;
   for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;

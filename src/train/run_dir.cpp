@@ -1,6 +1,5 @@
 #include "train/run_dir.hpp"
 
-#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 #include "common/output_dir.hpp"
 
@@ -80,10 +79,6 @@ std::string RunDir::pin_path(int64_t tokens) const {
 bool RunDir::complete() const {
   auto s = summary();
   return s && s->complete;
-}
-
-void RunDir::write_file_atomically(const std::string& path, const std::string& content) {
-  moelaw::write_file_atomically(path, {content});
 }
 
 }  // namespace moelaw::train

@@ -36,9 +36,6 @@ class RunDir {
   // summary.json and in checkpoints/); only safe while holding the run's lock. Returns the paths.
   std::vector<std::string> remove_temporaries() const;
 
-  // Writes a file atomically: temporary name, fsync, rename, directory fsync.
-  static void write_file_atomically(const std::string& path, const std::string& content);
-
  private:
   std::string path_;
 };

@@ -1,13 +1,13 @@
 #include "train/run_summary.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 
 #include "common/atomic_file.hpp"
 #include "common/errors.hpp"
+#include "common/file_io.hpp"
 
 namespace moelaw::train {
 
@@ -85,11 +85,11 @@ const std::vector<std::string>& RunSummary::leading_columns() {
 }
 
 std::optional<RunSummary> RunSummary::read(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
+  const auto text = read_file_if_exists(path);
+  if (!text) return std::nullopt;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(path + ": unreadable summary (not JSON: " + std::string(e.what()) + ")");
   }

@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 
 #include "backend/backend.hpp"
 #include "backend/registry.hpp"
+#include "common/atomic_file.hpp"
 #include "common/errors.hpp"
 #include "model/param_count.hpp"
 #include "model/transformer.hpp"
@@ -69,7 +69,7 @@ class Trainer {
     build_model();
     restore_or_initialize();
     if (log_.lead()) {
-      RunDir::write_file_atomically(run_.config_path(), cfg_.resolved_toml);
+      write_file_atomically(run_.config_path(), {cfg_.resolved_toml});
       const auto& table = model_->table();
       log_.header(run_.path(), table.full_total(), table.experts_split() ? table.total() : 0,
                   table.experts_split() ? exchanges_.expert_group->size() : 0, counts_.n_act_nonembedding,
