@@ -84,6 +84,19 @@ Selection greedy(TargetLinearisation lin, const std::vector<Candidate>& candidat
   return sel;
 }
 
+// FLOPs of a set of runs trained in order of length (each trunk paid once, as far as it goes).
+double set_flops(const std::vector<Candidate>& candidates, std::vector<size_t> set, TrunkProgress progress) {
+  std::stable_sort(set.begin(), set.end(), [&](size_t a, size_t b) { return candidates[a].tokens < candidates[b].tokens; });
+  double total = 0;
+  for (size_t i : set) total += candidate_flops(candidates[i], progress), record_trained(candidates[i], progress);
+  return total;
+}
+
+double set_variance(TargetLinearisation lin, const std::vector<Eigen::VectorXd>& rows, const std::vector<size_t>& set) {
+  for (size_t i : set) lin.add(rows[i]);
+  return lin.variance();
+}
+
 }  // namespace
 
 Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& candidates,
@@ -111,6 +124,40 @@ Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& ca
   for (size_t g = 0; g < std::min<size_t>(gains.size(), std::max(1, options.lookahead)); ++g) {
     Selection s = greedy(lin, candidates, rows, progress, budget, options, static_cast<long>(gains[g].second));
     if (s.after.width() < best.after.width()) best = s;
+  }
+  // Exchanges: swap a chosen run for one left out while that narrows the interval within budget.
+  std::vector<size_t> set;
+  for (const AdvisedRun& r : best.runs) set.push_back(r.index);
+  double var = set_variance(lin, rows, set);
+  bool swapped = !set.empty();
+  for (int pass = 0; swapped && pass < 4; ++pass) {
+    swapped = false;
+    for (size_t k = 0; k < set.size(); ++k)
+      for (size_t j = 0; j < n; ++j) {
+        if (std::find(set.begin(), set.end(), j) != set.end()) continue;
+        std::vector<size_t> trial = set;
+        trial[k] = j;
+        if (!(set_flops(candidates, trial, progress) <= budget)) continue;
+        const double v = set_variance(lin, rows, trial);
+        if (v < var * (1 - 1e-9)) set = trial, var = v, swapped = true;
+      }
+  }
+  {
+    // Rebuild the report in the order of length (how the trunks are paid), with the widths after each.
+    std::stable_sort(set.begin(), set.end(), [&](size_t a, size_t b) { return candidates[a].tokens < candidates[b].tokens; });
+    Selection out;
+    out.before = best.before;
+    TrunkProgress p = progress;
+    TargetLinearisation l = lin;
+    for (size_t i : set) {
+      const double cost = candidate_flops(candidates[i], p);
+      record_trained(candidates[i], p);
+      l.add(rows[i]);
+      out.flops += cost;
+      out.runs.push_back({i, candidates[i].run_id, cost, l.interval().width()});
+    }
+    out.after = l.interval();
+    if (out.after.width() < best.after.width()) best = out;
   }
   for (const AdvisedRun& r : best.runs) lin.add(rows[r.index]);
   return best;
