@@ -11,22 +11,13 @@
 #include <toml++/toml.h>
 
 #include "common/errors.hpp"
+#include "common/number_text.hpp"
 #include "launcher/experiment.hpp"
 #include "launcher/plan.hpp"
 
 namespace moelaw::analysis {
 
 namespace {
-
-std::string text(double x) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 // Chosen lengths per model name, in increasing order.
 std::map<std::string, std::set<int64_t>> chosen_lengths(const CandidateSet& set, const Selection& sel,
@@ -114,7 +105,7 @@ std::string grid_from_table(const CandidateSet& set, const Selection& sel, const
     bool first = true;
     for (int64_t d : lengths[m]) o << (first ? "" : ", ") << d, first = false;
     o << "]\n";
-    if (c.lr > 0) o << "lr = " << text(c.lr) << "\n";
+    if (c.lr > 0) o << "lr = " << exact_text(c.lr) << "\n";
   }
   return o.str();
 }
@@ -135,10 +126,11 @@ CandidateSet read_candidates_grid(const std::string& path) {
     const auto* spec = specs.count(r.model) ? specs[r.model] : nullptr;
     const double tokens = static_cast<double>(r.target_tokens);
     const double blocks = spec && spec->n_blocks > 0 ? double(spec->n_blocks) : 0;
-    t.rows.push_back({r.name, text(r.n_act), text(r.n_total), text(tokens), text(double(r.experts)),
-                      text(double(r.top_k)), r.init_from, text(1 - double(r.start_tokens) / tokens),
-                      spec ? text(double(spec->d_model)) : "", blocks > 0 ? text(blocks) : "", r.model,
-                      r.lr_from_law ? "" : text(r.lr), std::to_string(r.seed), text(r.n_act_nonembedding)});
+    t.rows.push_back({r.name, exact_text(r.n_act), exact_text(r.n_total), exact_text(tokens),
+                      exact_text(double(r.experts)), exact_text(double(r.top_k)), r.init_from,
+                      exact_text(1 - double(r.start_tokens) / tokens), spec ? exact_text(double(spec->d_model)) : "",
+                      blocks > 0 ? exact_text(blocks) : "", r.model, r.lr_from_law ? "" : exact_text(r.lr),
+                      std::to_string(r.seed), exact_text(r.n_act_nonembedding)});
     t.lines.push_back(spec ? spec->line : 0);
   }
   CandidateSet set = candidates_from_table(std::move(t));
@@ -147,7 +139,7 @@ CandidateSet read_candidates_grid(const std::string& path) {
 }
 
 CandidateSet read_candidates(const std::string& path) {
-  return ends_with(path, ".toml") ? read_candidates_grid(path) : read_candidates_csv(path);
+  return path.ends_with(".toml") ? read_candidates_grid(path) : read_candidates_csv(path);
 }
 
 std::string advised_grid_toml(const CandidateSet& set, const Selection& sel, const std::string& name) {

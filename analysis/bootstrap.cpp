@@ -10,9 +10,6 @@
 
 namespace moelaw::analysis {
 
-namespace {
-
-// Linear interpolation between order statistics (numpy's default percentile).
 double percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * (v.size() - 1);
@@ -20,8 +17,6 @@ double percentile(std::vector<double> v, double q) {
   size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (pos - lo) * (v[hi] - v[lo]);
 }
-
-}  // namespace
 
 std::vector<Interval> bootstrap_intervals(const LawSpec& law, const std::vector<Sample>& train,
                                           const std::vector<double>& best, int refits, double fraction,

@@ -9,6 +9,9 @@
 
 namespace moelaw::analysis {
 
+// Linear interpolation between order statistics (numpy's default percentile); q in [0, 1].
+double percentile(std::vector<double> v, double q);
+
 struct Interval {
   std::string name;
   double p10, p90;

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "common/errors.hpp"
+#include "common/number_text.hpp"
 #include "model/param_count.hpp"
 
 namespace moelaw::analysis {
@@ -31,9 +32,7 @@ void set_cell(RunsTable& t, size_t row, const std::string& column, double value)
     c = static_cast<int>(t.columns.size()) - 1;
   }
   t.rows[row].resize(t.columns.size());
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
-  t.rows[row][c] = buf;
+  t.rows[row][c] = exact_text(value);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "analysis/bootstrap.hpp"
 #include "analysis/optimal.hpp"
 #include "common/errors.hpp"
 
@@ -39,14 +40,6 @@ double huber_factor(double u) {
 }
 
 double step_for(double v) { return 1e-5 * std::max(1.0, std::abs(v)); }
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  double pos = q * (v.size() - 1);
-  size_t lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - lo) * (v[hi] - v[lo]);
-}
 
 }  // namespace
 

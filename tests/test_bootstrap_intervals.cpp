@@ -44,7 +44,7 @@ class ConstantLaw : public LawSpec {
 };
 
 // numpy's default percentile, written out.
-double percentile(std::vector<double> v, double q) {
+double reference_percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t lo = static_cast<size_t>(pos);
@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(intervals_are_percentiles_of_the_resampled_optima) {
     for (int i = 0; i < 4; ++i) sum += ln_losses[any(rng)];
     means.push_back(sum / 4);
   }
-  const double p10 = percentile(means, 0.1), p90 = percentile(means, 0.9);
+  const double p10 = reference_percentile(means, 0.1), p90 = reference_percentile(means, 0.9);
   BOOST_TEST_MESSAGE("p10 " << p10 << ", p90 " << p90);
   BOOST_REQUIRE(p90 > p10);  // the resamples differ: the check below is not trivial
 

@@ -6,20 +6,10 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "common/errors.hpp"
+#include "common/number_text.hpp"
 #include "model/param_count.hpp"
 
 namespace moelaw::cli {
-
-namespace {
-
-// 17 significant digits: enough to read back the exact double.
-std::string full_precision(double x) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-
-}  // namespace
 
 int cmd_params(const Argv& argv) {
   Args args("params", argv,
@@ -72,7 +62,7 @@ int cmd_params(const Argv& argv) {
       {"n_act", std::to_string(c.n_act)},
       {"n_act_nonembedding", std::to_string(c.n_act_nonembedding)},
       {"flops_per_token", std::to_string(c.flops_per_token)},
-      {"lr", full_precision(c.lr)},
+      {"lr", exact_text(c.lr)},
       {"n_embedding", std::to_string(c.n_embedding)},
       {"n_norm_gains", std::to_string(c.n_norm_gains)},
       {"n_router", std::to_string(c.n_router)},
