@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 
 #include "analysis/law_spec.hpp"
+#include "analysis/linear_solve.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::analysis {
@@ -36,7 +37,7 @@ IsoflopFit fit_one(const std::vector<Run>& runs, const std::string& source) {
     a.row(i) << 1, x, y, x * x, y * y, x * y;
     l(i) = runs[i].loss;
   }
-  Eigen::VectorXd c = a.colPivHouseholderQr().solve(l);
+  Eigen::VectorXd c = least_squares(a, l);
   f.c0 = c(0), f.c_n = c(1), f.c_s = c(2), f.c_nn = c(3), f.c_ss = c(4), f.c_ns = c(5);
   f.rmse = std::sqrt((a * c - l).squaredNorm() / runs.size());
   Eigen::Matrix2d h;

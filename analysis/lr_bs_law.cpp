@@ -9,6 +9,7 @@
 #include <Eigen/Dense>
 
 #include "analysis/law_spec.hpp"
+#include "analysis/linear_solve.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::analysis {
@@ -50,7 +51,7 @@ void surface_optimum(LrBsGroup& g) {
     a.row(k) << 1, u, v, u * u, v * v, u * v;
     y(k) = g.loss[use[k]];
   }
-  Eigen::VectorXd q = a.colPivHouseholderQr().solve(y);
+  Eigen::VectorXd q = least_squares(a, y);
   Eigen::Matrix2d h;
   h << 2 * q(3), q(5), q(5), 2 * q(4);
   if (!(h(0, 0) > 0 && h.determinant() > 0)) return;
@@ -80,10 +81,10 @@ LrBsCoefficients regress(const std::vector<LrBsGroup>& groups, const std::vector
     a.row(i) << 1, std::log(groups[i].n), std::log(groups[i].tokens);
     y(i) = std::log(lr[i]), z(i) = std::log(batch[i]);
   }
-  Eigen::Vector3d c = a.colPivHouseholderQr().solve(y);
+  Eigen::Vector3d c = least_squares(a, y);
   Eigen::MatrixXd a2(n, 2);
   a2 << a.col(0), a.col(2);
-  Eigen::Vector2d d = a2.colPivHouseholderQr().solve(z);
+  Eigen::Vector2d d = least_squares(a2, z);
   if (rmse_lr) *rmse_lr = std::sqrt((a * c - y).squaredNorm() / n);
   if (rmse_batch) *rmse_batch = std::sqrt((a2 * d - z).squaredNorm() / n);
   return {std::exp(c(0)), c(1), c(2), std::exp(d(0)), d(1)};
@@ -152,7 +153,7 @@ LrBsFit fit_lr_bs_law(const RunsTable& t, const LrBsOptions& options) {
     Eigen::MatrixXd a(fit.groups.size(), 3);
     for (size_t i = 0; i < fit.groups.size(); ++i)
       a.row(i) << 1, std::log(fit.groups[i].n), std::log(fit.groups[i].tokens);
-    if (fit.groups.size() < 4 || ns.size() < 2 || ds.size() < 2 || a.colPivHouseholderQr().rank() < 3)
+    if (fit.groups.size() < 4 || ns.size() < 2 || ds.size() < 2 || column_rank(a) < 3)
       throw UsageError(t.source + ": too few groups for the lr-bs law: " + std::to_string(fit.groups.size()) +
                        " (N, D) groups over " + std::to_string(ns.size()) + " values of column 'n_act_nonembedding' and " +
                        std::to_string(ds.size()) + " of column 'tokens'; need at least 4 groups, N and D each varying "

@@ -9,6 +9,7 @@
 #include <Eigen/Dense>
 
 #include "analysis/law_spec.hpp"
+#include "analysis/linear_solve.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::analysis {
@@ -35,7 +36,7 @@ void best_of_sweep(LrSweep& s) {
     a.row(i - lo) << 1, x, x * x;
     y(i - lo) = loss[i];
   }
-  Eigen::Vector3d q = a.colPivHouseholderQr().solve(y);
+  Eigen::Vector3d q = least_squares(a, y);
   if (!(q(2) > 0)) return;
   double vertex = -q(1) / (2 * q(2));
   if (vertex < std::log(lr[lo]) || vertex > std::log(lr[hi])) return;
@@ -78,7 +79,7 @@ LrFit fit_lr_law(const RunsTable& t) {
     a.row(i) << 1, std::log(fit.sweeps[i].n), std::log(fit.sweeps[i].experts);
     y(i) = std::log(fit.sweeps[i].best_lr);
   }
-  Eigen::Vector3d c = a.colPivHouseholderQr().solve(y);
+  Eigen::Vector3d c = least_squares(a, y);
   fit.c0 = c(0), fit.c1 = c(1), fit.c2 = c(2);
   double ss = 0;
   for (size_t i = 0; i < fit.sweeps.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "analysis/bootstrap.hpp"
+#include "analysis/linear_solve.hpp"
 #include "analysis/optimal.hpp"
 #include "common/errors.hpp"
 
@@ -103,7 +104,7 @@ TargetLinearisation::TargetLinearisation(const LawSpec& law, const std::vector<d
   s2_ = sigma_ * sigma_ * huber_factor(huber_delta / sigma_);
   const double ridge = 1e-9 * std::max(m.trace() / p, 1e-300);
   m += ridge * Eigen::MatrixXd::Identity(p, p);
-  p_ = m.ldlt().solve(Eigen::MatrixXd::Identity(p, p));
+  p_ = solve_symmetric(m, Eigen::MatrixXd::Identity(p, p));
   p_ = (p_ + p_.transpose()) / 2;
 }
 

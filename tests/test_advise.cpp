@@ -3,7 +3,6 @@
 // linearisation rebuilt with the run added, candidate FLOPs with checkpoint reuse against the
 // planner's total, the budget and determinism of the choice, the grid it writes against the
 // planner, and a small simulated study where it must beat random choice.
-#define BOOST_TEST_MODULE advise
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

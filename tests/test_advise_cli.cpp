@@ -1,7 +1,6 @@
 // `moelaw advise` as a user runs it: the --json shape and its budget, the grid it writes that
 // `moelaw plan` takes, --simulate, and the bad inputs that are exit 2 naming the row or option.
 // Runs tables carry losses of Hoffmann et al.'s law (computed here, with 0.5% noise).
-#define BOOST_TEST_MODULE advise_cli
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

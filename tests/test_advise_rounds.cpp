@@ -3,7 +3,6 @@
 // collect again and advise again. Checks the loop's joints: collected run ids are the grid's
 // candidates (left out once trained), the chosen runs are the ones that train, and the second
 // round never proposes a run already trained.
-#define BOOST_TEST_MODULE advise_rounds
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>

@@ -1,6 +1,5 @@
 // train.backend and train.precision to a backend (backend/registry.hpp), in a program without the
 // CUDA backend registered (as every test program but test_gpu_*): the CPU, or an error that says why.
-#define BOOST_TEST_MODULE backend_choice
 #include <boost/test/unit_test.hpp>
 
 #include <string>

@@ -4,7 +4,6 @@
 // bootstrap.hpp promises), takes their means and the 10th/90th percentiles by linear
 // interpolation between order statistics, and compares; and the intervals do not depend on the
 // thread count.
-#define BOOST_TEST_MODULE bootstrap_intervals
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

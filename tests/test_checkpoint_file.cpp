@@ -1,6 +1,5 @@
 // The HDF5 checkpoint container: round trip, an independent reader (h5py), corruption and
 // truncation detected, and a failed write (file-size limit) that leaves the old file intact.
-#define BOOST_TEST_MODULE checkpoint_file
 #include <boost/test/unit_test.hpp>
 
 #include <sys/resource.h>

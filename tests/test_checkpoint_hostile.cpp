@@ -2,7 +2,6 @@
 // mutations of a valid file can produce): an attribute holding several values where one is
 // read, and a dataset whose declared shape is far larger than the file. Each must be a
 // CorruptCheckpoint naming the file, not a write past a variable or a huge allocation.
-#define BOOST_TEST_MODULE checkpoint_hostile
 #include <boost/test/unit_test.hpp>
 
 #include <hdf5.h>

@@ -1,6 +1,5 @@
 // The collection workflow (analysis/collect.hpp) on hand-made run directories: which directories
 // are runs, why each one left out is left out, and the exact CSV text, written out by hand.
-#define BOOST_TEST_MODULE collect
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -1,5 +1,4 @@
 // Strict configuration loading: every kind of bad input is an error naming file, line and key.
-#define BOOST_TEST_MODULE config
 #include <boost/test/unit_test.hpp>
 
 #include <toml++/toml.h>

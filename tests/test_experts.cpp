@@ -1,7 +1,6 @@
 // The experts module (moe/experts.hpp): a grouped SwiGLU, against a plain-loop evaluation of each
 // group's W_down·(silu(W_gate·x) ⊙ W_up·x) written here, and its backward against central finite
 // differences (double, CPU reference), with empty groups and the dense feed-forward's one group.
-#define BOOST_TEST_MODULE experts
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

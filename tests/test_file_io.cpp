@@ -2,7 +2,6 @@
 // missing file, a directory, an empty and a large file, and that a write that fails part way
 // (file-size limit, read-only directory) leaves the old content and no temporary behind.
 // Files are written and read back with iostreams (testing::slurp), not with the code under test.
-#define BOOST_TEST_MODULE file_io
 #include <boost/test/unit_test.hpp>
 
 #include <sys/resource.h>

@@ -2,7 +2,6 @@
 // Hoffmann et al.'s Figure 4, the recipe of ../shared/data/README.md (drop the 5 highest losses,
 // Huber δ = 1e−3 summed over runs, L-BFGS from the full 4,500-point grid, keep the best), and the
 // replication's coefficients and objective.
-#define BOOST_TEST_MODULE fit_chinchilla
 #include <algorithm>
 #include <chrono>
 #include <cmath>

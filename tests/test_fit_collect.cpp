@@ -1,6 +1,5 @@
 // `moelaw collect`: complete runs become rows (extra summary keys kept as columns), incomplete
 // and unreadable ones are listed on stderr.
-#define BOOST_TEST_MODULE fit_collect
 #include <filesystem>
 #include <fstream>
 

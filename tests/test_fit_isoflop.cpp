@@ -1,7 +1,6 @@
 // `moelaw fit --law isoflop` (Abnar et al.'s eq. 8): runs on an exact quadratic surface in
 // x = ln N and y = −ln(1−S) with coefficients chosen here give them back and the vertex solved by
 // hand; two budgets give two fits; runs from the published sparsity law give its local slopes; too few runs are exit 2 naming the column.
-#define BOOST_TEST_MODULE fit_isoflop
 #include <cmath>
 #include <sstream>
 

@@ -3,7 +3,6 @@
 // 0.3% log-normal noise, fitted back through `moelaw fit`; the fitted law must predict like the
 // true one far outside the grid. Then `moelaw optimal` on the published coefficients against a
 // brute-force minimisation written here.
-#define BOOST_TEST_MODULE fit_joint
 #include <cmath>
 #include <random>
 #include <sstream>

@@ -3,7 +3,6 @@
 // factor √2 apart, batch sizes powers of two, so optima fall between grid points), loss quadratic
 // in (ln LR, ln BS) around the optimum with a cross term and noise; fitted back through
 // `moelaw fit --law lr-bs`. Malformed sweeps are exit 2 naming row and column.
-#define BOOST_TEST_MODULE fit_lr_bs
 #include <cmath>
 #include <random>
 #include <sstream>

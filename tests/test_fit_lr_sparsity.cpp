@@ -1,6 +1,5 @@
 // The LR law fitted back from synthetic sweeps, and the sparsity law's published coefficients
 // (DESIGN.md) as a test vector: generate, fit back.
-#define BOOST_TEST_MODULE fit_lr_sparsity
 #include <cmath>
 #include <random>
 #include <sstream>

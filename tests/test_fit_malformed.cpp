@@ -1,5 +1,4 @@
 // Malformed runs tables: a clear error naming the row and column, exit status 2.
-#define BOOST_TEST_MODULE fit_malformed
 #include <boost/test/unit_test.hpp>
 
 #include "fit_test_support.hpp"

@@ -2,7 +2,6 @@
 // from a coefficient vector chosen here: synthetic runs on a grid of models, experts and lengths
 // with 0.2% log-normal noise, fitted back through `moelaw fit --law moe-loglinear`; the fitted
 // law must predict the true one outside the grid and recover the interaction's sign and size.
-#define BOOST_TEST_MODULE fit_moe_loglinear
 #include <cmath>
 #include <random>
 #include <sstream>

@@ -3,7 +3,6 @@
 // low to 1e-9 relative. On the Chinchilla replication's table with Hoffmann et al.'s full grid,
 // and on synthetic runs of every multi-start law with grids of several hundred points and rounds
 // of 16 starts (so that screening drops most of the grid, as it does on the published grids).
-#define BOOST_TEST_MODULE fit_screened
 #include <algorithm>
 #include <cmath>
 #include <filesystem>

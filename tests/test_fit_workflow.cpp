@@ -1,7 +1,6 @@
 // The fitting workflow of analysis/fit_workflow without the command: noiseless Chinchilla runs
 // written as a real CSV file from coefficients chosen here, fitted back per `--by` group, with a
 // held-out split, --n-column and the files it writes read back.
-#define BOOST_TEST_MODULE fit_workflow
 #include <cmath>
 #include <filesystem>
 #include <sstream>

@@ -3,7 +3,6 @@
 // others from their schedules), errors computed here from the --json output and held to the
 // paper's figures; the interchange CSV read as its README says; bad curves exit 2 naming the file
 // and row, and leave an existing model file alone.
-#define BOOST_TEST_MODULE forecast_curves
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

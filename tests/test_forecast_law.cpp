@@ -2,7 +2,6 @@
 // the papers' formulas (a direct double sum per step), their Jacobians against central finite
 // differences, the LR-units rescaling, and a synthetic fit-back: curves drawn from known
 // multi-power coefficients with noise are fitted and the coefficients come back.
-#define BOOST_TEST_MODULE forecast_law
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -6,7 +6,6 @@
 // forecast must beat "every cooldown ends where the fitted one ended". A cooldown whose trunk is
 // gone exits 2 naming it. Then the study: a preempted cooldown's forecast in `moelaw status`, and
 // `collect`/`plan --forecast` for a cooldown never trained.
-#define BOOST_TEST_MODULE forecast_runs
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>

@@ -19,7 +19,6 @@
 // Allowed: 1.1·bound + 2e-5·Σ|terms| (fp32 summation order and exp2f on either side) + 1e-5.
 // These are worst cases (the roundings add linearly); they stay a few percent of Σ|terms|, while
 // an indexing or masking error moves a result by whole terms.
-#define BOOST_TEST_MODULE gpu_attention
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

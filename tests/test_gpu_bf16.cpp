@@ -8,7 +8,6 @@
 // product one ≤ 2^-8 + 2^-18. Summing k ≤ 1,000 terms in fp32 adds at most about k·2^-24 ≈ 6e-5
 // of Σ|a_k·b_k| on either side (GPU and CPU), far below the remaining 2^-8; the final addition to
 // an accumulator of order 1 rounds by ≤ 2^-24·|acc|, inside the 1e-6.
-#define BOOST_TEST_MODULE gpu_bf16
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -1,5 +1,4 @@
 // The CUDA build sees the GPU it will train on; skipped cleanly on machines without one.
-#define BOOST_TEST_MODULE gpu_device
 #include <boost/test/unit_test.hpp>
 
 #include "support/gpu.hpp"

@@ -4,7 +4,6 @@
 // fp32: the per-group cuBLAS loop, 1e-5 + 2e-4·|cpu| as in test_gpu_ops. bf16: per element
 // |gpu − cpu| ≤ 2^-7·Σ|a||b| + 1e-6 against the CPU in fp32, the bound of test_gpu_bf16.cpp
 // (derived there). Skipped where no GPU can be used.
-#define BOOST_TEST_MODULE gpu_grouped
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -5,7 +5,6 @@
 // rows go. Floats: the router's softmax and the combine repeat the reference's arithmetic
 // (1e-6 relative); sums over tokens or rows differ in summation order only, and products go
 // through cuBLAS: 1e-5 + 2e-4·|cpu|, as in test_gpu_ops. Skipped where no GPU can be used.
-#define BOOST_TEST_MODULE gpu_moe
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -3,7 +3,6 @@
 // (communicator set-up over MPI, in-place all-reduce, grouped send/receive to itself) and the
 // factory's choices. The multi-rank rule is checked without a GPU in test_transport_choice.
 // Skipped, saying why, without a GPU or in a build without NCCL.
-#define BOOST_TEST_MODULE gpu_nccl_exchange
 #include <boost/test/unit_test.hpp>
 
 #include "backend/backend.hpp"

@@ -6,7 +6,6 @@
 // 2e-4·|cpu| for products and reductions over up to 1,000 terms, 1e-6 relative for element-wise
 // operations, exact for copies). Integers must be identical. Skipped where no GPU can be used; the
 // table's coverage of the op contract is checked everywhere.
-#define BOOST_TEST_MODULE gpu_ops
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // summation order only, so ten steps agree to 1e-3 relative (measured drift is far smaller; the
 // bound leaves room for other GPUs' GEMM kernels). In bf16 the curve is followed loosely.
 // Skipped where no GPU can be used.
-#define BOOST_TEST_MODULE gpu_train
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>

@@ -1,7 +1,6 @@
 // forward_backward's on_gradients_ready hook, which starts the data-parallel all-reduce during
 // backward: its ranges tile the gradient buffer once, each is final when reported, buckets merge
 // ranges; and the explicit loss scale. On the CPU backend, dense and MoE models.
-#define BOOST_TEST_MODULE gradient_ready
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

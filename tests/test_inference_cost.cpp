@@ -1,7 +1,6 @@
 // Inference-aware optima (Yun et al. 2024): the serving cost of one configuration worked out by
 // hand here (batch bound, rooflines, throughput, cost per token), and both algorithms over E
 // against a brute-force scan over N written here, on the published joint law.
-#define BOOST_TEST_MODULE inference_cost
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>

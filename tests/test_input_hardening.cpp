@@ -2,7 +2,6 @@
 // near 2^63, a directory given as a shard, out-of-vocabulary ids, a shard truncated under a
 // running trainer, a signal while `train` is still starting, corrupt run files and --out naming a
 // file. Every one is an error naming the file (exit 2) or a clean stop, never a crash.
-#define BOOST_TEST_MODULE input_hardening
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>

@@ -1,7 +1,6 @@
 // render_job_script and render_template against batch scripts written out by hand: every
 // placeholder, the resources of a GPU job under srun and of a CPU job under mpirun, the
 // cooldown's --init-from, shell quoting of paths with quotes, and the values refused.
-#define BOOST_TEST_MODULE job_script
 #include <boost/test/unit_test.hpp>
 
 #include "common/errors.hpp"

@@ -2,7 +2,6 @@
 // `moelaw submit --executor local` whose batch script waits (a template that trains nothing) is
 // reported running with the job id its records hold; cancel() signals its submitter, the script
 // exits 75 as a checkpointed trainer would, and the run is then preempted.
-#define BOOST_TEST_MODULE local_executor
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>

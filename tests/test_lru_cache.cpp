@@ -1,7 +1,6 @@
 // The bounded cache (common/lru_cache.hpp) behind the cuBLASLt plan cache: it never holds more
 // than its capacity, drops the least recently used entry (finds count as uses), and agrees with a
 // plain recency list on a long random sequence of finds and inserts.
-#define BOOST_TEST_MODULE lru_cache
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

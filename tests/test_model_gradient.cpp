@@ -1,6 +1,5 @@
 // The whole model's gradient against central finite differences, in double, on a tiny config;
 // micro-batch accumulation; the float model against the double one; the initialisation.
-#define BOOST_TEST_MODULE model_gradient
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -2,7 +2,6 @@
 // (tests/tools/make_model_fixture.py wrote the committed fixture; CI needs no PyTorch).
 // Same weights (loaded by tensor name), same tokens: the loss and selected gradient entries
 // must match.
-#define BOOST_TEST_MODULE model_reference
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

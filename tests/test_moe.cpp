@@ -1,7 +1,6 @@
 // The MoE layer: gradients (router included, through the gate weights, with both auxiliary
 // losses) against finite differences in double precision, and outputs, capacity and dropping
 // against a brute-force reference written with plain loops.
-#define BOOST_TEST_MODULE moe
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

@@ -2,7 +2,6 @@
 // (2 data-parallel x 2 expert-parallel, each expert's gradient summed over the 2 ranks holding it)
 // give the same loss curve; a run checkpointed with expert parallelism 2, each rank holding half of
 // the experts, resumes on one rank and the reverse; routing statistics reach the metrics.
-#define BOOST_TEST_MODULE moe_train
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>

@@ -2,7 +2,6 @@
 // the file two expert-parallel ranks write holds the same whole tensors as one rank holding every
 // expert, and each shard takes back exactly its experts' rows of them (indexed here by hand from
 // the tensor shapes). A write that fails on the writer still lets the other rank finish.
-#define BOOST_TEST_MODULE mpi_checkpoint_state
 #include <boost/test/unit_test.hpp>
 
 #include <sys/resource.h>

@@ -1,5 +1,4 @@
 // Collectives on real MPI ranks (CTest starts this under mpiexec -n 2; also correct on 1 rank).
-#define BOOST_TEST_MODULE mpi_communicator
 #include <boost/test/unit_test.hpp>
 
 #include <numeric>

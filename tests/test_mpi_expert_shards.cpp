@@ -2,7 +2,6 @@
 // model holds only its experts, initialised to the rows a one-process model gives them, and after
 // the trainer's reductions its gradient is the one-process gradient of the whole batch, restricted
 // to its experts. Also the gather that brings the shards together for checkpoints.
-#define BOOST_TEST_MODULE mpi_expert_shards
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

@@ -3,7 +3,6 @@
 // all-reduces the buckets its on_gradients_ready hook reports, as they are reported, then the
 // expert tensors the hook leaves out. The sum must be the one-process gradient of the whole
 // batch's mean. Also correct on 1 rank.
-#define BOOST_TEST_MODULE mpi_gradient_overlap
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

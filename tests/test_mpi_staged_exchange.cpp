@@ -1,7 +1,6 @@
 // StagedExchange (MPI through host memory) on real ranks with the CPU backend, against values
 // worked out by hand; and the transport factory's choices on those ranks. CTest starts this
 // under mpiexec -n 2; also correct on 1 rank.
-#define BOOST_TEST_MODULE mpi_staged_exchange
 #include <boost/test/unit_test.hpp>
 
 #include "backend/backend.hpp"

@@ -7,7 +7,6 @@
 // Tolerance: step h = 1e-6; |analytic − numeric| ≤ 1e-9 + 1e-6·|value|. In double the truncation
 // error of central differences is O(h²)·|f'''| ≈ 1e-12 and the rounding error ≈ 1e-16·|f|/h ≈ 1e-9
 // for these O(10) sums, so a real mistake (typically O(1) relative) cannot hide under it.
-#define BOOST_TEST_MODULE ops_gradients
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

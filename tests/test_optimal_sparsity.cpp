@@ -2,7 +2,6 @@
 // S* at fixed budget and total N against a brute-force scan over S written here (with the shape
 // rule written out again), the paper's two findings as numbers (at fixed C, S* rises with N
 // toward 1; at fixed N, S* falls as C grows), and `moelaw optimal --law sparsity` end to end.
-#define BOOST_TEST_MODULE optimal_sparsity
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>

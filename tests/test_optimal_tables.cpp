@@ -1,7 +1,6 @@
 // The `optimal --law joint` workflow without the command: the compute optimum against a brute-force
 // scan of L(N, C/6N) over N, the memory-constrained choice of E against the smallest loss of its
 // own rows, and the inference optimum against a scan of the budget split.
-#define BOOST_TEST_MODULE optimal_tables
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>

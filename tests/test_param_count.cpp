@@ -1,6 +1,5 @@
 // DESIGN.md's parameter formula against the parameters the model really allocates, and the
 // `moelaw params` command (text, JSON with full precision, usage errors).
-#define BOOST_TEST_MODULE param_count
 #include <boost/test/unit_test.hpp>
 
 #include <array>

@@ -1,5 +1,4 @@
 // Grid planning with checkpoint reuse: DESIGN.md's token accounting, the LR law, and bad input.
-#define BOOST_TEST_MODULE plan
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -2,7 +2,6 @@
 // length of an lr = "auto" model gets its own trunk, the law's LR (computed here from the
 // coefficients and the parameter count written out by hand) and its batch size in whole
 // sequences; fixed-LR models keep their shared trunk; a bad coefficients file names its key.
-#define BOOST_TEST_MODULE plan_step_law
 #include <cmath>
 #include <filesystem>
 #include <fstream>

@@ -2,7 +2,6 @@
 // exactly the uninterrupted loss curve; a corrupt newest checkpoint is skipped with a warning; a
 // failed checkpoint write keeps the previous one; a cooldown branched from a constant-LR trunk
 // equals the standalone run bit for bit; a run resumes on another number of ranks.
-#define BOOST_TEST_MODULE resume
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>

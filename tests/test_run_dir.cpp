@@ -1,6 +1,5 @@
 // Run directories: metrics round trip through HDF5, resume truncation, checkpoint listing,
 // atomic summary, and `moelaw runinfo --json` with full-precision numbers.
-#define BOOST_TEST_MODULE run_dir
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -3,7 +3,6 @@
 // of the submitter included); an edited checkpoint scalar fails its checksum while checkpoints
 // of format version 1 still resume; half-written temporaries are removed on resume; a resume with
 // another configuration is refused naming the keys. The reference is the uninterrupted run.
-#define BOOST_TEST_MODULE run_hardening
 #include <boost/test/unit_test.hpp>
 
 #include <hdf5.h>

@@ -2,7 +2,6 @@
 // (summary.json, metrics.h5, job and exit records) for every state, each expected state and
 // detail worked out by hand from the rules in launcher/run_state.hpp; and the SLURM executor's
 // choice of a run's newest job among squeue's lines.
-#define BOOST_TEST_MODULE run_state
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -1,5 +1,4 @@
 // The schedule of DESIGN.md, checked at hand-computed points.
-#define BOOST_TEST_MODULE schedule
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

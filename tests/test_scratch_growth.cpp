@@ -1,7 +1,6 @@
 // The one scratch buffer (DeviceArray::grow, TensorArray::grow in backend/device_memory.hpp), in
 // the CPU backend's memory: a request it can serve keeps the same buffer (no allocation, which on
 // a GPU would synchronise the device), a larger one reallocates to exactly what was asked.
-#define BOOST_TEST_MODULE scratch_growth
 #include <boost/test/unit_test.hpp>
 
 #include <vector>

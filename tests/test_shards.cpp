@@ -1,6 +1,5 @@
 // Token shards: llm.c's layout checked by an independent raw reader, bad files rejected by name,
 // and the sequence stream: a bijection per epoch, exact windows, rank-independent.
-#define BOOST_TEST_MODULE shards
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>

@@ -6,7 +6,6 @@
 // with exactly the losses of an uninterrupted run (the local executor's); a cancelled trunk
 // leaves its cooldowns waiting on a dependency that can never be met, and the next submit
 // repairs that. Needs root (munge and slurmd), as on the CI machines.
-#define BOOST_TEST_MODULE slurm_submit
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>

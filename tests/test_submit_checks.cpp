@@ -4,7 +4,6 @@
 // and the glob or file, nothing written, no job queued (with SLURM as with the local executor).
 // Relative data globs are written absolute into each job's configuration, so they match the
 // same shards from any directory.
-#define BOOST_TEST_MODULE submit_checks
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>

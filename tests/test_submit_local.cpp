@@ -4,7 +4,6 @@
 // no trunk, no branch); submitting again does nothing; a grid extended with a longer length
 // continues the trunk and redoes nothing; an interrupted submit resumes; names and paths from the
 // user cannot reach the shell.
-#define BOOST_TEST_MODULE submit_local
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>

@@ -1,6 +1,5 @@
 // The op seam's tensor views (backend/tensor.hpp): they carry their element type, step by whole
 // elements of it, and an op refuses a type it does not take instead of reading its bits as another.
-#define BOOST_TEST_MODULE tensor_view
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

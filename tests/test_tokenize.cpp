@@ -1,6 +1,5 @@
 // `moelaw tokenize`: documents from .txt, .jsonl and stdin into llm.c shards, identical for any
 // thread count, decoding back to the documents; bad input named by file and line.
-#define BOOST_TEST_MODULE tokenize
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -2,7 +2,6 @@
 // <|endoftext|> + their ids, cut into shards of exactly shard_tokens tokens named val, train,
 // train... The expected ids are js-tiktoken's (tests/fixtures/tokenizer_gpt2.json), the cuts
 // worked out by hand, the same for one thread and several and for any batch size.
-#define BOOST_TEST_MODULE tokenize_shards
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -1,7 +1,6 @@
 // The GPT-2 tokenizer against ids from js-tiktoken (tests/tools/make_tokenizer_fixture.js):
 // edge cases, random mixed-script strings, FineWeb-Edu passages and the whole 1 MB sample;
 // plus invalid UTF-8, the whitespace set, the BPE merge paths, thread safety and file lookup.
-#define BOOST_TEST_MODULE tokenizer
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // `moelaw encode` and `moelaw decode` as a user runs them: output format, exact round trip of any
 // bytes, ids equal to js-tiktoken's, and exit status 2 with a position for bad input.
-#define BOOST_TEST_MODULE tokenizer_cli
 #include <boost/test/unit_test.hpp>
 
 #include <random>

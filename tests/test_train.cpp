@@ -1,6 +1,5 @@
 // `moelaw train` on real GPT-2 tokens of real text: the loss falls, one and two MPI ranks give
 // the same curve, and bad configurations or data are clear errors (exit 2).
-#define BOOST_TEST_MODULE train
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -1,6 +1,5 @@
 // When a group of ranks can use NCCL: the pure rule that parallel::make_device_exchange applies
 // to what every rank reports (no GPU or MPI needed to check it).
-#define BOOST_TEST_MODULE transport_choice
 #include <boost/test/unit_test.hpp>
 
 #include "parallel/exchange_factory.hpp"
