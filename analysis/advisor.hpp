@@ -40,6 +40,7 @@ struct Selection {
 
 struct SelectOptions {
   int lookahead = 8;  // first runs paired with a follow-up per step; forced first runs tried
+  bool relaxation = true;  // also the rounded continuous relaxation (relaxed_design.hpp) as a start
 };
 
 // The greedy choice over candidates whose features (law.features of each row) are given.

@@ -103,6 +103,7 @@ TargetLinearisation::TargetLinearisation(const LawSpec& law, const std::vector<d
   s2_ = sigma_ * sigma_ * huber_factor(huber_delta / sigma_);
   const double ridge = 1e-9 * std::max(m.trace() / p, 1e-300);
   m += ridge * Eigen::MatrixXd::Identity(p, p);
+  m_ = m;
   p_ = m.ldlt().solve(Eigen::MatrixXd::Identity(p, p));
   p_ = (p_ + p_.transpose()) / 2;
 }
@@ -134,6 +135,7 @@ double TargetLinearisation::variance_after(const Eigen::VectorXd& j) const {
 void TargetLinearisation::add(const Eigen::VectorXd& j) {
   const Eigen::VectorXd pj = p_ * j;
   p_ -= pj * pj.transpose() / (1 + j.dot(pj));
+  m_ += j * j.transpose();
 }
 
 TargetInterval bootstrap_target(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& best,

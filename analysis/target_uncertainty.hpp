@@ -65,6 +65,10 @@ class TargetLinearisation {
   }
   double noise_sd() const { return sigma_; }             // residual σ of ln L
   double scale2() const { return s2_; }                 // s²: σ² times the Huber factor
+  // JᵀJ + λI of the runs so far and g = ∂q/∂θ: what a design's variance s²·gᵀ(JᵀJ + λI + Σ w·j·jᵀ)⁻¹g
+  // is made of (the relaxed choice, relaxed_design.hpp, weighs candidate runs continuously).
+  const Eigen::MatrixXd& information() const { return m_; }
+  const Eigen::VectorXd& target_gradient() const { return g_; }
 
  private:
   const LawSpec& law_;
@@ -72,6 +76,7 @@ class TargetLinearisation {
   Target target_;
   double value_ = 0, sigma_ = 0, s2_ = 0;
   Eigen::VectorXd g_;
+  Eigen::MatrixXd m_;  // JᵀJ + λI
   Eigen::MatrixXd p_;  // (JᵀJ + λI)⁻¹
 };
 
