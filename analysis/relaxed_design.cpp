@@ -52,22 +52,24 @@ std::vector<double> best_vertex(const std::vector<double>& value, const std::vec
 
 double weighted_variance(const TargetLinearisation& lin, const std::vector<Eigen::VectorXd>& rows,
                          const std::vector<double>& w) {
-  const Eigen::VectorXd& g = lin.target_gradient();
-  return std::max(0.0, lin.scale2() * g.dot(weighted_information(lin, rows, w).ldlt().solve(g)));
+  const Eigen::MatrixXd& g = lin.target_gradient();
+  const Eigen::MatrixXd u = weighted_information(lin, rows, w).ldlt().solve(g);
+  return std::max(0.0, lin.scale2() * (g.transpose() * u).trace() / static_cast<double>(g.cols()));
 }
 
 std::vector<double> relaxed_weights(const TargetLinearisation& lin, const std::vector<Candidate>& candidates,
                                     const std::vector<Eigen::VectorXd>& rows, const TrunkProgress& progress,
                                     double budget, int iterations) {
   const size_t n = rows.size();
-  const Eigen::VectorXd& g = lin.target_gradient();
+  const Eigen::MatrixXd& g = lin.target_gradient();
+  const double columns = static_cast<double>(g.cols());
   std::vector<double> w(n, 0.0);
   for (int it = 0; it < iterations; ++it) {
-    const Eigen::VectorXd u = weighted_information(lin, rows, w).ldlt().solve(g);
-    const double f = lin.scale2() * g.dot(u);
-    // −∂f/∂wᵢ = s²·(jᵢ·u)²: how much a little more of run i narrows the interval.
+    const Eigen::MatrixXd u = weighted_information(lin, rows, w).ldlt().solve(g);
+    const double f = lin.scale2() * (g.transpose() * u).trace() / columns;
+    // −∂f/∂wᵢ = s²·|uᵀjᵢ|²/K: how much a little more of run i narrows the interval.
     std::vector<double> value(n);
-    for (size_t i = 0; i < n; ++i) value[i] = lin.scale2() * std::pow(rows[i].dot(u), 2);
+    for (size_t i = 0; i < n; ++i) value[i] = lin.scale2() * (u.transpose() * rows[i]).squaredNorm() / columns;
     const std::vector<double> s = best_vertex(value, candidates, progress, budget);
     double gap = 0;  // f(w) − min f ≤ gap (convexity)
     for (size_t i = 0; i < n; ++i) gap += value[i] * (s[i] - w[i]);

@@ -3,7 +3,7 @@
 // chosen, the largest-compute runs held out). Per study: the median over seeds of the error of the
 // final fit's answer for the advisor (a third of the pool's FLOPs, in rounds), random choice of
 // runs at the same FLOPs, and the whole pool; and their ratios.
-//   bench_advise [chinchilla|joint|table|all] [SEEDS] [ROUNDS] [BUDGET_FRACTION] [RELAX] [ORACLE]   (all, 20, 3, 1/3, 1, 0)
+//   bench_advise [chinchilla|joint|table|table_optimum|all] [SEEDS] [ROUNDS] [BUDGET_FRACTION] [RELAX] [ORACLE]   (all, 20, 3, 1/3, 1, 0)
 // RELAX 0: the greedy starts only, without the relaxed design (relaxed_design.hpp), to compare.
 // ORACLE 1: advise from the true coefficients (the choice without the early fits' luck).
 #include <chrono>
@@ -51,7 +51,9 @@ void report(const char* name, const StudyPool& pool, const StudyOptions& options
   std::printf("  median of per-seed advisor/random %.3f\n", median(per_seed));
 }
 
-StudyPool chinchilla_table_pool(const std::string& path) {
+// held_out_target: the advisor narrows what the study scores, ln L̂ of the held-out runs (mean
+// variance over them); otherwise the compute-optimal loss at their median compute (as `advise`).
+StudyPool chinchilla_table_pool(const std::string& path, bool held_out_target) {
   const LawSpec& law = law_spec("chinchilla");
   RunsTable raw = read_runs_csv(path);
   auto n = raw.numbers("Model Size"), flops = raw.numbers("Training FLOP"), loss = raw.numbers("loss");
@@ -87,6 +89,8 @@ StudyPool chinchilla_table_pool(const std::string& path) {
     if (pool.candidates.runs[i].fixed_flops <= 1.5e19) pool.initial.push_back(i);
   }
   pool.target = {Quantity::loss, held_compute, 1, 20};
+  if (held_out_target)
+    for (size_t i = 0; i < held_ln.size(); ++i) pool.target.points.push_back({held_x0[i], held_x1[i], 0});
   pool.observe = [ln](uint64_t) { return ln; };
   pool.error = [&law, held_x0, held_x1, held_ln](const std::vector<double>& p, uint64_t) {
     double ss = 0;  // RMSE of ln L over the held-out runs
@@ -97,8 +101,9 @@ StudyPool chinchilla_table_pool(const std::string& path) {
     }
     return std::sqrt(ss / held_ln.size());
   };
-  std::printf("table pool: %zu runs held out (C >= 1e21, median %.3g FLOPs, the advisor's target)\n", held_ln.size(),
-              held_compute);
+  std::printf("table pool: %zu runs held out (C >= 1e21, median %.3g FLOPs); the advisor's target: %s\n",
+              held_ln.size(), held_compute,
+              held_out_target ? "ln L of the held-out runs" : "the compute-optimal loss at that median");
   return pool;
 }
 
@@ -130,9 +135,10 @@ int main(int argc, char** argv) {
                                     0.005, {Quantity::loss, 0, 8}, 6, 2);
     report("joint (Ludziejewski et al.'s coefficients, target E = 8)", pool, options, seeds);
   }
-  if (which == "all" || which == "table") {
+  if (which == "all" || which == "table" || which == "table_optimum") {
     StudyPool pool = chinchilla_table_pool(std::string(MOELAW_SOURCE_DIR_FOR_BENCH) +
-                                           "/../shared/data/chinchilla/svg_extracted_data.csv");
+                                               "/../shared/data/chinchilla/svg_extracted_data.csv",
+                                           which != "table_optimum");
     report("chinchilla table as a pool (error: RMSE of ln L on the held-out runs)", pool, options, seeds);
   }
   return 0;
