@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "analysis/relaxed_design.hpp"
 #include "analysis/synthetic.hpp"
 #include "common/errors.hpp"
 
@@ -134,6 +135,10 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
       last = params;
       Selection s;
       try {
+        if (opt.oracle && !pool.truth.empty()) {
+          params = pool.truth;
+          for (Sample& x : seen) x.ln_loss = law.predict_ln(params.data(), x.x.data());
+        }
         TargetLinearisation lin(law, params, seen, fit.huber_delta, pool.target);
         s = select_runs(lin, cs, xs, p, share, opt.select);
       } catch (const std::runtime_error& e) {
@@ -159,6 +164,18 @@ StudyOutcome run_study(const StudyPool& pool, const StudyOptions& opt, uint64_t 
     o.runs_advisor = trained.size() - pool.initial.size();
     o.error_advisor = study_error(pool, trained, ln, fit, seed, warm);
     o.width_advisor = width_at_truth(pool, trained, ln, fit);
+    if (!pool.truth.empty()) {
+      try {
+        TargetLinearisation at(law, pool.truth, samples_of(pool, pool.initial, ln), fit.huber_delta, pool.target);
+        std::vector<Candidate> cs;
+        std::vector<Eigen::VectorXd> rows;
+        for (size_t i : rest) cs.push_back(cands[i]), rows.push_back(at.jacobian_row(pool.features[i]));
+        const double bound = weighted_variance(at, rows, relaxed_weights(at, cs, rows, start, budget, 1000));
+        for (size_t k = pool.initial.size(); k < trained.size(); ++k) at.add(at.jacobian_row(pool.features[trained[k]]));
+        o.width_bound = o.width_advisor * std::sqrt(bound / at.variance());
+      } catch (const std::runtime_error&) {
+      }
+    }
   }
   // Random choice at the same FLOPs: a shuffled pool, each run taken while it still fits.
   {

@@ -30,6 +30,9 @@ struct StudyOptions {
   int rounds = 3;                    // advise → reveal → refit, each with an equal part of the budget
   SelectOptions select;
   FitOptions fit;                    // huber_delta < 0: the law's default
+  // A diagnostic: advise from the true coefficients (and their noise-free losses) instead of each
+  // round's fit, so that the choice is judged without the early fits' luck (needs a known law).
+  bool oracle = false;
 };
 
 struct StudyOutcome {
@@ -39,6 +42,9 @@ struct StudyOutcome {
   // With a known law: the linearised 80% interval width of each design at the true coefficients
   // (what the best possible fit's spread is; NaN without one).
   double width_advisor = NAN, width_random = NAN, width_full = NAN;
+  // The least width any design within the advisor's budget can have there: the continuous
+  // relaxation's minimum (relaxed_design.hpp) from the initial runs, on the advisor's design's σ.
+  double width_bound = NAN;
 };
 
 StudyOutcome run_study(const StudyPool& pool, const StudyOptions& options, uint64_t seed);

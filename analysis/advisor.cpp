@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "analysis/relaxed_design.hpp"
 #include "common/errors.hpp"
 
 namespace moelaw::analysis {
@@ -97,6 +98,47 @@ double set_variance(TargetLinearisation lin, const std::vector<Eigen::VectorXd>&
   return lin.variance();
 }
 
+// Exchanges: swap a chosen run for one left out while that narrows the interval within budget.
+std::vector<size_t> exchanged(const TargetLinearisation& lin, const std::vector<Eigen::VectorXd>& rows,
+                              const std::vector<Candidate>& candidates, const TrunkProgress& progress, double budget,
+                              std::vector<size_t> set) {
+  const size_t n = candidates.size();
+  double var = set_variance(lin, rows, set);
+  bool swapped = !set.empty();
+  for (int pass = 0; swapped && pass < 4; ++pass) {
+    swapped = false;
+    for (size_t k = 0; k < set.size(); ++k)
+      for (size_t j = 0; j < n; ++j) {
+        if (std::find(set.begin(), set.end(), j) != set.end()) continue;
+        std::vector<size_t> trial = set;
+        trial[k] = j;
+        if (!(set_flops(candidates, trial, progress) <= budget)) continue;
+        const double v = set_variance(lin, rows, trial);
+        if (v < var * (1 - 1e-9)) set = trial, var = v, swapped = true;
+      }
+  }
+  return set;
+}
+
+// The report of a design in the order of length (how the trunks are paid), with the widths after each.
+Selection reported(const TargetLinearisation& lin, const std::vector<Eigen::VectorXd>& rows,
+                   const std::vector<Candidate>& candidates, TrunkProgress p, std::vector<size_t> set,
+                   const TargetInterval& before) {
+  std::stable_sort(set.begin(), set.end(), [&](size_t a, size_t b) { return candidates[a].tokens < candidates[b].tokens; });
+  Selection out;
+  out.before = before;
+  TargetLinearisation l = lin;
+  for (size_t i : set) {
+    const double cost = candidate_flops(candidates[i], p);
+    record_trained(candidates[i], p);
+    l.add(rows[i]);
+    out.flops += cost;
+    out.runs.push_back({i, candidates[i].run_id, cost, l.interval().width()});
+  }
+  out.after = l.interval();
+  return out;
+}
+
 }  // namespace
 
 Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& candidates,
@@ -125,39 +167,15 @@ Selection select_runs(TargetLinearisation& lin, const std::vector<Candidate>& ca
     Selection s = greedy(lin, candidates, rows, progress, budget, options, static_cast<long>(gains[g].second));
     if (s.after.width() < best.after.width()) best = s;
   }
-  // Exchanges: swap a chosen run for one left out while that narrows the interval within budget.
-  std::vector<size_t> set;
-  for (const AdvisedRun& r : best.runs) set.push_back(r.index);
-  double var = set_variance(lin, rows, set);
-  bool swapped = !set.empty();
-  for (int pass = 0; swapped && pass < 4; ++pass) {
-    swapped = false;
-    for (size_t k = 0; k < set.size(); ++k)
-      for (size_t j = 0; j < n; ++j) {
-        if (std::find(set.begin(), set.end(), j) != set.end()) continue;
-        std::vector<size_t> trial = set;
-        trial[k] = j;
-        if (!(set_flops(candidates, trial, progress) <= budget)) continue;
-        const double v = set_variance(lin, rows, trial);
-        if (v < var * (1 - 1e-9)) set = trial, var = v, swapped = true;
-      }
-  }
-  {
-    // Rebuild the report in the order of length (how the trunks are paid), with the widths after each.
-    std::stable_sort(set.begin(), set.end(), [&](size_t a, size_t b) { return candidates[a].tokens < candidates[b].tokens; });
-    Selection out;
-    out.before = best.before;
-    TrunkProgress p = progress;
-    TargetLinearisation l = lin;
-    for (size_t i : set) {
-      const double cost = candidate_flops(candidates[i], p);
-      record_trained(candidates[i], p);
-      l.add(rows[i]);
-      out.flops += cost;
-      out.runs.push_back({i, candidates[i].run_id, cost, l.interval().width()});
-    }
-    out.after = l.interval();
-    if (out.after.width() < best.after.width()) best = out;
+  std::vector<std::vector<size_t>> designs(1);
+  for (const AdvisedRun& r : best.runs) designs[0].push_back(r.index);
+  if (options.relaxation)
+    designs.push_back(round_weights(relaxed_weights(lin, candidates, rows, progress, budget), candidates, progress,
+                                    budget));
+  for (auto& d : designs) d = exchanged(lin, rows, candidates, progress, budget, std::move(d));
+  for (size_t k = 0; k < designs.size(); ++k) {
+    Selection s = reported(lin, rows, candidates, progress, designs[k], best.before);
+    if (s.after.width() < best.after.width()) best = s;
   }
   for (const AdvisedRun& r : best.runs) lin.add(rows[r.index]);
   return best;

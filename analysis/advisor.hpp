@@ -7,9 +7,11 @@
 // the trunk the first one trains), and the step takes the first run of the best single or pair
 // (reduction of the interval width per FLOP). Because a ratio greedy can spend the budget on cheap
 // runs and miss an expensive one that matters, the same greedy is also started from each of the
-// `lookahead` runs that narrow the interval most on their own, and the narrowest design is kept;
-// then single exchanges (a chosen run for one left out, within budget) while they narrow it, the
-// runs then listed in order of length (the order the trunks are paid in).
+// `lookahead` runs that narrow the interval most on their own; beside them the rounded continuous
+// relaxation (relaxed_design.hpp), which weighs every run against all the others at once. Each
+// design then gets single exchanges (a chosen run for one left out, within budget) while they
+// narrow it, and the narrowest is kept, its runs listed in order of length (the order the trunks
+// are paid in).
 // Trained runs enter as pseudo-observations at the
 // law's predicted loss (target_uncertainty.hpp). Ties go to the lower candidate row, so the choice
 // is the same on every machine; the seed drives only the simulated losses and the bootstrap.
@@ -40,6 +42,7 @@ struct Selection {
 
 struct SelectOptions {
   int lookahead = 8;  // first runs paired with a follow-up per step; forced first runs tried
+  bool relaxation = true;  // also the rounded continuous relaxation (relaxed_design.hpp) as a start
 };
 
 // The greedy choice over candidates whose features (law.features of each row) are given.

@@ -59,6 +59,12 @@ void check_advisable(const LawSpec& law) {
 }
 
 double target_scaled(const LawSpec& law, const std::vector<double>& params, const Target& t) {
+  if (!t.points.empty()) {
+    double sum = 0;
+    for (const auto& x : t.points) sum += law.predict_ln(params.data(), x.data());
+    if (!std::isfinite(sum)) throw std::runtime_error("the prediction is not finite at these coefficients");
+    return sum / t.points.size();
+  }
   const Reduced r = reduced_at(law, params, t.experts);
   Optimum o;
   try {
@@ -84,12 +90,17 @@ TargetLinearisation::TargetLinearisation(const LawSpec& law, const std::vector<d
     : law_(law), params_(params), target_(target) {
   const int p = law.num_params();
   value_ = target_scaled(law, params, target);
-  g_ = Eigen::VectorXd::Zero(p);
-  for (int k = 0; k < p; ++k) {
-    auto up = params, down = params;
-    const double h = step_for(params[k]);
-    up[k] += h, down[k] -= h;
-    g_[k] = (target_scaled(law, up, target) - target_scaled(law, down, target)) / (2 * h);
+  if (target.points.empty()) {
+    g_ = Eigen::MatrixXd::Zero(p, 1);
+    for (int k = 0; k < p; ++k) {
+      auto up = params, down = params;
+      const double h = step_for(params[k]);
+      up[k] += h, down[k] -= h;
+      g_(k, 0) = (target_scaled(law, up, target) - target_scaled(law, down, target)) / (2 * h);
+    }
+  } else {
+    g_.resize(p, static_cast<Eigen::Index>(target.points.size()));
+    for (size_t c = 0; c < target.points.size(); ++c) g_.col(static_cast<Eigen::Index>(c)) = jacobian_row(target.points[c]);
   }
   Eigen::MatrixXd m = Eigen::MatrixXd::Zero(p, p);
   double rss = 0;
@@ -104,6 +115,7 @@ TargetLinearisation::TargetLinearisation(const LawSpec& law, const std::vector<d
   s2_ = sigma_ * sigma_ * huber_factor(huber_delta / sigma_);
   const double ridge = 1e-9 * std::max(m.trace() / p, 1e-300);
   m += ridge * Eigen::MatrixXd::Identity(p, p);
+  m_ = m;
   p_ = solve_symmetric(m, Eigen::MatrixXd::Identity(p, p));
   p_ = (p_ + p_.transpose()) / 2;
 }
@@ -124,17 +136,20 @@ Eigen::VectorXd TargetLinearisation::jacobian_row(const std::array<double, 3>& x
   return j;
 }
 
-double TargetLinearisation::variance() const { return std::max(0.0, s2_ * g_.dot(p_ * g_)); }
+double TargetLinearisation::variance() const {
+  return std::max(0.0, s2_ * (g_.transpose() * p_ * g_).trace() / static_cast<double>(g_.cols()));
+}
 
 double TargetLinearisation::variance_after(const Eigen::VectorXd& j) const {
   const Eigen::VectorXd pj = p_ * j;
-  const double gpj = g_.dot(pj);
-  return std::max(0.0, variance() - s2_ * gpj * gpj / (1 + j.dot(pj)));
+  const double gpj2 = (g_.transpose() * pj).squaredNorm() / static_cast<double>(g_.cols());
+  return std::max(0.0, variance() - s2_ * gpj2 / (1 + j.dot(pj)));
 }
 
 void TargetLinearisation::add(const Eigen::VectorXd& j) {
   const Eigen::VectorXd pj = p_ * j;
   p_ -= pj * pj.transpose() / (1 + j.dot(pj));
+  m_ += j * j.transpose();
 }
 
 TargetInterval bootstrap_target(const LawSpec& law, const std::vector<Sample>& samples, const std::vector<double>& best,

@@ -34,13 +34,17 @@ struct Target {
   // > 0: where a fit has no compute optimum (an early, poorly constrained one), the answer at
   // D = ratio·N on C = 6·N·D instead of an error (the simulated studies; `advise` itself refuses).
   double fallback_tokens_per_param = 0;
+  // Non-empty: the target is instead ln L̂ at these runs (law features), its variance the mean over
+  // them, the expected squared error of predicting them all (the table study's held-out runs,
+  // which it scores by RMSE of ln L). `compute` and `quantity` are then unused.
+  std::vector<std::array<double, 3>> points = {};
 };
 
 // The laws `advise` knows an optimum of (chinchilla, joint); others are a UsageError naming --law.
 void check_advisable(const LawSpec& law);
 
-// The quantity on its working scale (loss; ln N; ln D) for log-form parameters; std::runtime_error
-// when the law has no compute optimum there (an exponent not negative).
+// The quantity on its working scale (loss; ln N; ln D; the mean ln L̂ over `points`) for log-form
+// parameters; std::runtime_error when the law has no compute optimum there (an exponent not negative).
 double target_scaled(const LawSpec& law, const std::vector<double>& params, const Target& target);
 
 struct TargetInterval {
@@ -65,13 +69,20 @@ class TargetLinearisation {
   }
   double noise_sd() const { return sigma_; }             // residual σ of ln L
   double scale2() const { return s2_; }                 // s²: σ² times the Huber factor
+  // JᵀJ + λI of the runs so far and g = ∂q/∂θ: what a design's variance s²·gᵀ(JᵀJ + λI + Σ w·j·jᵀ)⁻¹g
+  // is made of (the relaxed choice, relaxed_design.hpp, weighs candidate runs continuously).
+  const Eigen::MatrixXd& information() const { return m_; }
+  // One column per target point (one column for the compute-optimal target); the variance is the
+  // mean over the columns.
+  const Eigen::MatrixXd& target_gradient() const { return g_; }
 
  private:
   const LawSpec& law_;
   std::vector<double> params_;
   Target target_;
   double value_ = 0, sigma_ = 0, s2_ = 0;
-  Eigen::VectorXd g_;
+  Eigen::MatrixXd g_;  // ∂q/∂θ, a column per target point
+  Eigen::MatrixXd m_;  // JᵀJ + λI
   Eigen::MatrixXd p_;  // (JᵀJ + λI)⁻¹
 };
 

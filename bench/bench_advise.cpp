@@ -3,7 +3,9 @@
 // chosen, the largest-compute runs held out). Per study: the median over seeds of the error of the
 // final fit's answer for the advisor (a third of the pool's FLOPs, in rounds), random choice of
 // runs at the same FLOPs, and the whole pool; and their ratios.
-//   bench_advise [chinchilla|joint|table|all] [SEEDS] [ROUNDS] [BUDGET_FRACTION]   (all, 20, 3, 1/3)
+//   bench_advise [chinchilla|joint|table|table_optimum|all] [SEEDS] [ROUNDS] [BUDGET_FRACTION] [RELAX] [ORACLE]   (all, 20, 3, 1/3, 1, 0)
+// RELAX 0: the greedy starts only, without the relaxed design (relaxed_design.hpp), to compare.
+// ORACLE 1: advise from the true coefficients (the choice without the early fits' luck).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,12 +20,13 @@ namespace {
 
 void report(const char* name, const StudyPool& pool, const StudyOptions& options, int seeds) {
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<double> adv, rnd, full, init, f_adv, f_rnd, f_full, w_adv, w_rnd, w_full;
+  std::vector<double> adv, rnd, full, init, f_adv, f_rnd, f_full, w_adv, w_rnd, w_full, w_bound;
   for (int s = 1; s <= seeds; ++s) {
     StudyOutcome o = run_study(pool, options, static_cast<uint64_t>(s));
     adv.push_back(o.error_advisor), rnd.push_back(o.error_random), full.push_back(o.error_full);
     init.push_back(o.error_initial);
     w_adv.push_back(o.width_advisor), w_rnd.push_back(o.width_random), w_full.push_back(o.width_full);
+    w_bound.push_back(o.width_bound);
     f_adv.push_back(o.flops_advisor / o.flops_full), f_rnd.push_back(o.flops_random / o.flops_full);
     if (s == 1)
       std::printf("%s: %zu candidates, %zu initial, seed 1 chose %zu runs (random %zu, pool %zu)\n", name,
@@ -40,12 +43,17 @@ void report(const char* name, const StudyPool& pool, const StudyOptions& options
                 " (advisor/random %.3f, full/random %.3f)\n",
                 median(w_adv), median(w_rnd), median(w_full), median(w_adv) / median(w_rnd),
                 median(w_full) / median(w_rnd));
+  if (std::isfinite(median(w_bound)))
+    std::printf("  least width any design within the budget has there (relaxation): %.3g (bound/random %.3f)\n",
+                median(w_bound), median(w_bound) / median(w_rnd));
   std::vector<double> per_seed;
   for (size_t i = 0; i < adv.size(); ++i) per_seed.push_back(adv[i] / rnd[i]);
   std::printf("  median of per-seed advisor/random %.3f\n", median(per_seed));
 }
 
-StudyPool chinchilla_table_pool(const std::string& path) {
+// held_out_target: the advisor narrows what the study scores, ln L̂ of the held-out runs (mean
+// variance over them); otherwise the compute-optimal loss at their median compute (as `advise`).
+StudyPool chinchilla_table_pool(const std::string& path, bool held_out_target) {
   const LawSpec& law = law_spec("chinchilla");
   RunsTable raw = read_runs_csv(path);
   auto n = raw.numbers("Model Size"), flops = raw.numbers("Training FLOP"), loss = raw.numbers("loss");
@@ -81,6 +89,8 @@ StudyPool chinchilla_table_pool(const std::string& path) {
     if (pool.candidates.runs[i].fixed_flops <= 1.5e19) pool.initial.push_back(i);
   }
   pool.target = {Quantity::loss, held_compute, 1, 20};
+  if (held_out_target)
+    for (size_t i = 0; i < held_ln.size(); ++i) pool.target.points.push_back({held_x0[i], held_x1[i], 0});
   pool.observe = [ln](uint64_t) { return ln; };
   pool.error = [&law, held_x0, held_x1, held_ln](const std::vector<double>& p, uint64_t) {
     double ss = 0;  // RMSE of ln L over the held-out runs
@@ -91,8 +101,9 @@ StudyPool chinchilla_table_pool(const std::string& path) {
     }
     return std::sqrt(ss / held_ln.size());
   };
-  std::printf("table pool: %zu runs held out (C >= 1e21, median %.3g FLOPs, the advisor's target)\n", held_ln.size(),
-              held_compute);
+  std::printf("table pool: %zu runs held out (C >= 1e21, median %.3g FLOPs); the advisor's target: %s\n",
+              held_ln.size(), held_compute,
+              held_out_target ? "ln L of the held-out runs" : "the compute-optimal loss at that median");
   return pool;
 }
 
@@ -104,6 +115,8 @@ int main(int argc, char** argv) {
   StudyOptions options;
   if (argc > 3) options.rounds = std::atoi(argv[3]);
   if (argc > 4) options.budget_fraction = std::atof(argv[4]);
+  if (argc > 5) options.select.relaxation = std::atoi(argv[5]) != 0;
+  if (argc > 6) options.oracle = std::atoi(argv[6]) != 0;
   options.fit.threads = 2;
   options.fit.huber_delta = -1;
   const std::vector<double> widths = {256, 384, 512, 640, 768, 896, 1024, 1152, 1280, 1408, 1536};
@@ -122,9 +135,10 @@ int main(int argc, char** argv) {
                                     0.005, {Quantity::loss, 0, 8}, 6, 2);
     report("joint (Ludziejewski et al.'s coefficients, target E = 8)", pool, options, seeds);
   }
-  if (which == "all" || which == "table") {
+  if (which == "all" || which == "table" || which == "table_optimum") {
     StudyPool pool = chinchilla_table_pool(std::string(MOELAW_SOURCE_DIR_FOR_BENCH) +
-                                           "/../shared/data/chinchilla/svg_extracted_data.csv");
+                                               "/../shared/data/chinchilla/svg_extracted_data.csv",
+                                           which != "table_optimum");
     report("chinchilla table as a pool (error: RMSE of ln L on the held-out runs)", pool, options, seeds);
   }
   return 0;
