@@ -5,8 +5,8 @@
 
 namespace moelaw::analysis {
 
-// argmin_x |a·x − b|², by column-pivoting Householder QR (the minimum-norm-free basic solution
-// where a is rank-deficient).
+// argmin_x |a·x − b|², by column-pivoting Householder QR (where a is rank-deficient, a basic
+// solution, not the minimum-norm one).
 Eigen::VectorXd least_squares(const Eigen::MatrixXd& a, const Eigen::VectorXd& b);
 Eigen::Index column_rank(const Eigen::MatrixXd& a);  // the same QR's numerical rank
 

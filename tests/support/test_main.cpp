@@ -1,6 +1,6 @@
 // The one main() of every test program: Boost.Test's, with the master suite named after the
 // program (test_train, test_fit_joint, ...). Kept out of the test files so that they all share one
-// precompiled header (tests/support/test_pch.hpp), which a per-file BOOST_TEST_MODULE would forbid.
+// precompiled header (tests/CMakeLists.txt), which a per-file BOOST_TEST_MODULE would forbid.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
