@@ -22,6 +22,8 @@
 #include "launcher/experiment.hpp"
 #include "launcher/plan.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_advise)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -298,3 +300,5 @@ BOOST_AUTO_TEST_CASE(advisor_study_approaches_the_whole_pool) {
   BOOST_TEST(median(adv) < median(initial) / 5);
   BOOST_TEST(median(adv) < 3 * median(full));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

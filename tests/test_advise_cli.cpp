@@ -12,6 +12,8 @@
 
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_advise_cli)
+
 using moelaw::testing::moelaw_command;
 using moelaw::testing::run_command;
 
@@ -172,3 +174,5 @@ BOOST_AUTO_TEST_CASE(bad_inputs_are_exit_2_naming_the_row_or_option) {
     BOOST_TEST(t.err.find("--target") != std::string::npos, t.err);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,8 @@
 #include "analysis/advise_study.hpp"
 #include "analysis/relaxed_design.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_advise_relaxed)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -150,3 +152,5 @@ BOOST_AUTO_TEST_CASE(held_out_points_target_updates_like_a_rebuilt_linearisation
   BOOST_TEST(predicted < l.variance());
   BOOST_TEST(predicted / l.scale2() == rebuilt.variance() / rebuilt.scale2(), boost::test_tools::tolerance(1e-3));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

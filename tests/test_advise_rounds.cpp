@@ -13,6 +13,8 @@
 #include "support/run_command.hpp"
 #include "support/tiny_experiment.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_advise_rounds)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -69,3 +71,5 @@ BOOST_AUTO_TEST_CASE(two_rounds_of_advise_train_collect) {
   BOOST_TEST(second["already_trained"] == collected.size());
   for (auto& s : second["selected"]) BOOST_TEST(!collected.count(s["run_id"].get<std::string>()));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

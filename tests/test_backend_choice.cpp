@@ -7,6 +7,8 @@
 #include "backend/registry.hpp"
 #include "common/errors.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_backend_choice)
+
 using moelaw::UsageError;
 using moelaw::backend::BackendChoice;
 using moelaw::backend::BackendKind;
@@ -36,3 +38,5 @@ BOOST_AUTO_TEST_CASE(the_kind_not_the_name_says_which_backend_it_is) {
   BOOST_CHECK_THROW(make_training_backend("cuda", "auto", 0, &note), UsageError);
   BOOST_CHECK_THROW(make_training_backend("cpu", "bf16", 0, &note), UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,8 @@
 #include "analysis/objective.hpp"
 #include "common/errors.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_bootstrap_intervals)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -92,3 +94,5 @@ BOOST_AUTO_TEST_CASE(too_few_refits_and_fractions_outside_0_1_are_refused) {
   BOOST_CHECK_THROW(bootstrap_intervals(ConstantLaw(), samples, {1.5}, 10, 0.0, {}), moelaw::UsageError);
   BOOST_CHECK_THROW(bootstrap_intervals(ConstantLaw(), samples, {1.5}, 10, 1.5, {}), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

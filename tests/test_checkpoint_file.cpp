@@ -13,6 +13,8 @@
 #include "checkpoint/checkpoint_file.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_checkpoint_file)
+
 namespace fs = std::filesystem;
 using namespace moelaw::checkpoint;
 
@@ -143,3 +145,5 @@ BOOST_AUTO_TEST_CASE(failed_write_keeps_the_previous_file) {
   for (auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file();
   BOOST_TEST(files == 1);  // the partial temporary file was removed
 }
+
+BOOST_AUTO_TEST_SUITE_END()

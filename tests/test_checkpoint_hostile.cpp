@@ -13,6 +13,8 @@
 #include "checkpoint/checkpoint_file.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_checkpoint_hostile)
+
 using moelaw::checkpoint::CorruptCheckpoint;
 using moelaw::testing::TempDir;
 
@@ -79,3 +81,5 @@ BOOST_AUTO_TEST_CASE(a_shape_larger_than_the_file_is_corrupt) {
     return names_the_file(e, path, "dataset f32/w declares more values than the file holds");
   });
 }
+
+BOOST_AUTO_TEST_SUITE_END()

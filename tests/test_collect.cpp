@@ -9,6 +9,8 @@
 #include "common/errors.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_collect)
+
 namespace fs = std::filesystem;
 using namespace moelaw::analysis;
 using moelaw::testing::TempDir;
@@ -65,3 +67,5 @@ BOOST_AUTO_TEST_CASE(runs_are_found_sorted_and_the_rest_is_said_why) {
   BOOST_CHECK_THROW(write_runs_table(tmp / "no/such/dir/runs.csv", runs), moelaw::UsageError);
   BOOST_CHECK_THROW(collect_runs({tmp / "missing"}), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

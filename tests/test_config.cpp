@@ -7,6 +7,8 @@
 #include "config/run_config.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_config)
+
 using moelaw::UsageError;
 using moelaw::config::load;
 using moelaw::config::run_schema;
@@ -159,3 +161,5 @@ BOOST_AUTO_TEST_CASE(cli_exit_statuses) {
   BOOST_TEST(contains(r.out, "--set KEY=VALUE"));
   std::remove(path);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include "support/shared_instances.hpp"
 #include "support/swiglu_reference.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_experts)
+
 using moelaw::testing::compare;
 using moelaw::testing::random_vector;
 using Vec = std::vector<double>;
@@ -78,3 +80,5 @@ void check(const std::vector<int64_t>& rows) {
 BOOST_AUTO_TEST_CASE(groups_with_an_empty_one) { check({3, 0, 4}); }
 
 BOOST_AUTO_TEST_CASE(one_group_is_the_dense_feed_forward) { check({6}); }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,8 @@
 #include "common/file_io.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_file_io)
+
 namespace fs = std::filesystem;
 using moelaw::testing::slurp;
 
@@ -185,3 +187,5 @@ BOOST_AUTO_TEST_CASE(write_into_a_directory_without_write_permission_fails_clean
   BOOST_TEST(slurp(path) == "old");
   BOOST_TEST(regular_files_in(dir.path) == 1);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,8 @@
 #include "analysis/runs_table.hpp"
 #include "support/chinchilla_table.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_chinchilla)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -61,3 +63,5 @@ BOOST_AUTO_TEST_CASE(replicates_the_published_fit) {
   // The replication's objective to its printed digits (our optimum may be lower in the last ones).
   BOOST_CHECK_CLOSE(fit.objective, 0.0010182740, 1e-4);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 #include "analysis/runs_table.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_collect)
+
 BOOST_AUTO_TEST_CASE(collects_complete_and_lists_the_rest) {
   namespace fs = std::filesystem;
   fs::path root = fs::temp_directory_path() / ("moelaw-collect-" + std::to_string(::getpid()));
@@ -35,3 +37,5 @@ BOOST_AUTO_TEST_CASE(collects_complete_and_lists_the_rest) {
   BOOST_CHECK(r.err.find("grid/d") != std::string::npos);
   fs::remove_all(root);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

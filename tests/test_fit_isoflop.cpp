@@ -11,6 +11,8 @@
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_isoflop)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -97,3 +99,5 @@ BOOST_AUTO_TEST_CASE(too_few_runs) {
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("column 'n_total'") != std::string::npos, r.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,12 @@
 
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
+#include "analysis/joint_objective.hpp"
+#include "analysis/laws.hpp"
+#include "analysis/objective.hpp"
+#include "analysis/synthetic.hpp"
+
+BOOST_AUTO_TEST_SUITE(test_fit_joint)
 
 using namespace moelaw::testing;
 
@@ -113,10 +119,6 @@ BOOST_AUTO_TEST_CASE(optimal_matches_brute_force) {
 }
 
 // The joint law's hand-written gradient against the Jet objective on the same runs.
-#include "analysis/joint_objective.hpp"
-#include "analysis/laws.hpp"
-#include "analysis/objective.hpp"
-#include "analysis/synthetic.hpp"
 
 BOOST_AUTO_TEST_CASE(hand_gradient_matches_jets) {
   using namespace moelaw::analysis;
@@ -139,3 +141,5 @@ BOOST_AUTO_TEST_CASE(hand_gradient_matches_jets) {
     for (int k = 0; k < 11; ++k) BOOST_CHECK_SMALL(g1[k] - g2[k], 1e-10 * (1 + std::abs(g2[k])));
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,8 @@
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_lr_bs)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -103,3 +105,5 @@ BOOST_AUTO_TEST_CASE(malformed_sweeps_name_row_and_column) {
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("--recipe") != std::string::npos, r.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_lr_sparsity)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -87,3 +89,5 @@ BOOST_AUTO_TEST_CASE(sparsity_law_test_vector) {
   BOOST_CHECK_LT((j["rmse_holdout"].get<double>()), 1e-4);
   BOOST_CHECK_EQUAL(j["n_holdout"].get<int>(), 20);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

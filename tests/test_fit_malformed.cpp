@@ -9,6 +9,8 @@
 
 #include <cmath>
 
+BOOST_AUTO_TEST_SUITE(test_fit_malformed)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -108,3 +110,5 @@ BOOST_AUTO_TEST_CASE(a_long_fit_prints_progress) {
   p.wait();
   BOOST_TEST(progress, p.output());
 }
+
+BOOST_AUTO_TEST_SUITE_END()

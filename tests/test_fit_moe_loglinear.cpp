@@ -12,6 +12,8 @@
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_moe_loglinear)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -62,3 +64,5 @@ BOOST_AUTO_TEST_CASE(fits_back_and_extrapolates) {
                                                               << got << ", true " << want);
       }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,8 @@
 #include "analysis/synthetic.hpp"
 #include "support/chinchilla_table.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_screened)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -82,3 +84,5 @@ BOOST_AUTO_TEST_CASE(synthetic_runs_of_every_law) {
     compare(law, runs, grid, 16);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,8 @@
 #include "common/errors.hpp"
 #include "fit_test_support.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_fit_workflow)
+
 using namespace moelaw::analysis;
 using moelaw::testing::TempFile;
 
@@ -119,3 +121,5 @@ BOOST_AUTO_TEST_CASE(bad_requests_name_what_is_wrong) {
   r.by = "tokens";  // two to four runs per token count: fewer than the law's parameters
   BOOST_CHECK_THROW(run_fit(read_runs_csv(file.path), r), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,8 @@
 #include "support/run_command.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_forecast_curves)
+
 using namespace moelaw::testing;
 namespace fs = std::filesystem;
 
@@ -114,3 +116,5 @@ BOOST_AUTO_TEST_CASE(bad_curves_exit_2_with_file_and_row) {
   BOOST_TEST(forecast("fit" + curves({"wsdcon_3"})).status == 2);  // no --out
   BOOST_TEST(forecast("guess" + curves({"wsdcon_3"})).status == 2);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

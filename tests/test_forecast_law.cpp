@@ -10,6 +10,8 @@
 #include "analysis/forecast.hpp"
 #include "analysis/schedule_law.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_forecast_law)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -174,3 +176,5 @@ BOOST_AUTO_TEST_CASE(synthetic_curves_are_fitted_back) {
   BOOST_TEST(e.mean_relative < 5e-4);
   BOOST_TEST(e.max_relative < 2e-3);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,8 @@
 #include "train/metrics_log.hpp"
 #include "support/tiny_experiment.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_forecast_runs)
+
 using namespace moelaw::testing;
 namespace fs = std::filesystem;
 
@@ -196,3 +198,5 @@ BOOST_AUTO_TEST_CASE(trunk_and_one_cooldown_forecast_the_other_cooldowns) {
   BOOST_TEST(r.err.find(g.cooldown_of(60) + ": its trunk " + g.run(kTrunk) + " (init_from ") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("is missing") != std::string::npos, r.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -32,6 +32,8 @@
 #include "cuda_backend.hpp"
 #include "support/gpu.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_attention)
+
 using moelaw::backend::Backend;
 using moelaw::backend::DeviceArray;
 using Vec = std::vector<float>;
@@ -302,5 +304,7 @@ BOOST_AUTO_TEST_CASE(state_sizes_follow_the_path) {
   BOOST_TEST(bf16->attention_state_size(2, 100, 3, 32) == 2 * 3 * 100 * 100);
   BOOST_TEST(fp32->attention_state_size(2, 100, 3, 64) == 2 * 3 * 100 * 100);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,6 +25,8 @@
 #include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_bf16)
+
 using moelaw::backend::Backend;
 using moelaw::backend::DeviceArray;
 
@@ -302,5 +304,7 @@ BOOST_AUTO_TEST_CASE(plan_cache_stays_bounded) {
   BOOST_TEST(wrong == 0u);
   BOOST_TEST(lt.plans_held() == LtMatmul::kPlanCapacity);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()

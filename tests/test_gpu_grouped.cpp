@@ -21,6 +21,8 @@
 #include "support/backend_pair.hpp"
 #include "support/gpu.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_grouped)
+
 using moelaw::backend::Backend;
 using moelaw::backend::DeviceArray;
 using moelaw::backend::Precision;
@@ -161,5 +163,7 @@ BOOST_AUTO_TEST_CASE(padded_products_are_refused_outside_bf16) {
   BOOST_CHECK_THROW(moelaw::cuda::set_padded_expert_products(*pair.gpu, true), std::invalid_argument);
   BOOST_CHECK_THROW(moelaw::cuda::set_padded_expert_products(*pair.cpu, true), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()

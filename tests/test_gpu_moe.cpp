@@ -19,6 +19,8 @@
 #include "support/gpu.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_moe)
+
 using moelaw::backend::Backend;
 using moelaw::backend::DeviceArray;
 
@@ -232,3 +234,5 @@ BOOST_AUTO_TEST_CASE(moe_training_on_one_and_two_gpu_ranks,
     BOOST_TEST(c[i] == b[i], boost::test_tools::tolerance(1e-5));
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -16,6 +16,8 @@
 #include "nccl_exchange.hpp"
 #endif
 
+BOOST_AUTO_TEST_SUITE(test_gpu_nccl_exchange)
+
 using moelaw::backend::DeviceArray;
 using moelaw::testing::cpu_backend;
 using moelaw::testing::world;
@@ -122,3 +124,5 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_CASE(nccl_exchange, *boost::unit_test::precondition(NcclUsable())) {}
 
 #endif
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -18,6 +18,8 @@
 #include "support/gpu.hpp"
 #include "support/op_table.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_ops)
+
 namespace {
 
 using moelaw::testing::OpBuffers;
@@ -73,5 +75,7 @@ BOOST_AUTO_TEST_CASE(every_case_of_the_op_table) {
   for (const auto& c : moelaw::testing::op_cases<float>(moelaw::testing::gpu_dims()))
     BOOST_TEST_CONTEXT(c.name) { compare_case(c); }
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()

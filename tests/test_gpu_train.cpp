@@ -12,6 +12,8 @@
 #include "support/gpu.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gpu_train)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -89,3 +91,5 @@ BOOST_AUTO_TEST_CASE(gpu_bf16_flash_attention_follows_the_cpu_curve, *boost::uni
     BOOST_TEST(std::abs(b[i] - a[i]) <= 5e-2 * std::abs(a[i]), "step " << i + 1 << ": gpu " << b[i] << " cpu " << a[i]);
   BOOST_TEST(b.back() < b.front());  // and it learns: the loss falls over the 8 steps
 }
+
+BOOST_AUTO_TEST_SUITE_END()

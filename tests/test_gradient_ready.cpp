@@ -13,6 +13,8 @@
 #include "model/transformer.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_gradient_ready)
+
 using moelaw::model::GradientBuckets;
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
@@ -158,3 +160,5 @@ BOOST_AUTO_TEST_CASE(an_explicit_loss_scale_scales_the_gradient) {
   for (size_t i = 0; i < mean.size(); ++i)
     BOOST_TEST(doubled[i] == 2 * mean[i], boost::test_tools::tolerance(1e-5f));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,8 @@
 #include "analysis/inference_cost.hpp"
 #include "fit_test_support.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_inference_cost)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -96,3 +98,5 @@ BOOST_AUTO_TEST_CASE(algorithms_match_a_scan_over_n) {
     BOOST_TEST(per_e1[i].n_act <= compute_optimal(laws[i], budget).n_act * (1 + 1e-9));
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -18,6 +18,8 @@
 #include "support/run_command.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_input_hardening)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -212,3 +214,5 @@ BOOST_AUTO_TEST_CASE(collect_names_a_malformed_summary_skips_it_and_goes_on) {
   BOOST_TEST(contains(csv, "\ngood,1000,,,20000,"), csv);
   BOOST_TEST(std::count(csv.begin(), csv.end(), '\n') == 2, csv);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

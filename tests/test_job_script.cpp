@@ -6,6 +6,8 @@
 #include "common/errors.hpp"
 #include "launcher/job_script.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_job_script)
+
 using namespace moelaw::launcher;
 
 namespace {
@@ -85,3 +87,5 @@ BOOST_AUTO_TEST_CASE(values_an_sbatch_line_cannot_carry_and_unknown_placeholders
   BOOST_TEST(render_template("me@host @K@ @x@", {{"K", "k"}}, "t") == "me@host k @x@");
   BOOST_TEST(shell_quote("a'b c") == "'a'\\''b c'");
 }
+
+BOOST_AUTO_TEST_SUITE_END()

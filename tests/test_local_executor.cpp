@@ -14,6 +14,8 @@
 #include "support/process.hpp"
 #include "support/tiny_experiment.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_local_executor)
+
 namespace fs = std::filesystem;
 using namespace moelaw::launcher;
 using namespace moelaw::testing;
@@ -65,3 +67,5 @@ BOOST_AUTO_TEST_CASE(a_running_local_job_is_reported_and_cancelled) {
   BOOST_TEST(local->status(dir, runs).empty());
   BOOST_TEST(state_name(experiment_status(dir).runs[0].state) == std::string("preempted"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

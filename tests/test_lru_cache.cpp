@@ -11,6 +11,8 @@
 
 #include "common/lru_cache.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_lru_cache)
+
 using moelaw::LruCache;
 
 BOOST_AUTO_TEST_CASE(evicts_the_least_recently_used) {
@@ -104,3 +106,5 @@ BOOST_AUTO_TEST_CASE(agrees_with_a_recency_list) {
     BOOST_TEST(cache.contains(key) == in_model, "key " << key);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 #include "model/transformer.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_model_gradient)
+
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
 using moelaw::testing::compare;
@@ -161,3 +163,5 @@ BOOST_AUTO_TEST_CASE(separate_backward_recomputes_the_output_head_chunks) {
     BOOST_TEST(c.ok, c.describe("chunks of " + std::to_string(chunk)));
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

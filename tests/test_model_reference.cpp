@@ -11,6 +11,8 @@
 #include "backend/backend.hpp"
 #include "model/transformer.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_model_reference)
+
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
 
@@ -95,3 +97,5 @@ BOOST_AUTO_TEST_CASE(float_model_matches_pytorch) {
   // 1e-5 relative plus 1e-5 of the largest gradient entry (for entries near zero).
   check_against_fixture<float>(1e-5, 1e-5, 1e-5);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include "moe/moe_layer.hpp"
 #include "support/swiglu_reference.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_moe)
+
 using namespace moelaw;
 using moelaw::testing::compare;
 using moelaw::testing::random_vector;
@@ -150,3 +152,5 @@ BOOST_AUTO_TEST_CASE(expert_tensors_are_stacked_in_a_rank_independent_layout) {
   model::ModelDims dense{64, 2, 1, 64, 100, 16};
   BOOST_TEST(!model::dense_parameter_table(dense).contains("blocks.0.router"));  // E = 1 is the dense model
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,8 @@
 #include "support/process.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_moe_train)
+
 using namespace moelaw::testing;
 
 namespace {
@@ -92,3 +94,5 @@ BOOST_AUTO_TEST_CASE(a_one_rank_checkpoint_resumes_split_over_two_ranks) {
   BOOST_TEST_REQUIRE(curve.size() == ref.size());
   for (size_t i = 0; i < ref.size(); ++i) BOOST_TEST(curve[i] == ref[i], boost::test_tools::tolerance(1e-5));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,8 @@
 #include "support/shared_instances.hpp"
 #include "train/checkpoint_state.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_mpi_checkpoint_state)
+
 using moelaw::checkpoint::CheckpointWriter;
 using moelaw::model::ExpertShard;
 using moelaw::model::ModelDims;
@@ -189,3 +191,5 @@ BOOST_AUTO_TEST_CASE(a_missing_or_wrongly_sized_tensor_names_file_and_tensor) {
                         [](const auto& e) { return std::string(e.what()).find("params/lm_head has") != std::string::npos; });
   std::filesystem::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,8 @@
 #include "parallel/mpi_communicator.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_mpi_communicator)
+
 using moelaw::testing::world;
 
 BOOST_AUTO_TEST_CASE(allreduce_sum_and_max) {
@@ -59,3 +61,5 @@ BOOST_AUTO_TEST_CASE(split_into_groups) {
   sub->allreduce_sum(&one, 1);
   BOOST_TEST(one == sub->size());
 }
+
+BOOST_AUTO_TEST_SUITE_END()

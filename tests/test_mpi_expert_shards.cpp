@@ -14,6 +14,8 @@
 #include "parallel/staged_exchange.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_mpi_expert_shards)
+
 using moelaw::model::ModelDims;
 using moelaw::model::TensorInfo;
 using moelaw::model::Transformer;
@@ -117,3 +119,5 @@ BOOST_AUTO_TEST_CASE(gather_brings_every_ranks_bytes_to_the_root_in_rank_order) 
     BOOST_TEST(same);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

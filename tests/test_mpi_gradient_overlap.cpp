@@ -15,6 +15,8 @@
 #include "parallel/staged_exchange.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_mpi_gradient_overlap)
+
 using moelaw::model::ModelDims;
 using moelaw::model::Transformer;
 using moelaw::parallel::StagedExchange;
@@ -82,3 +84,5 @@ BOOST_AUTO_TEST_CASE(bucketed_allreduce_gives_the_whole_batch_gradient_moe) {
   dims.expert_hidden = 12;
   check_data_parallel_gradient(dims, 5, 0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 #include "parallel/staged_exchange.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_mpi_staged_exchange)
+
 using moelaw::backend::DeviceArray;
 using moelaw::parallel::StagedExchange;
 using moelaw::testing::world;
@@ -102,3 +104,5 @@ BOOST_AUTO_TEST_CASE(factory_picks_mpi_staged_for_the_cpu_backend) {
     BOOST_TEST(what.find("trains on the CPU backend") != std::string::npos, what);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

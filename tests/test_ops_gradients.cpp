@@ -18,6 +18,8 @@
 #include "support/op_table.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_ops_gradients)
+
 using moelaw::backend::Backend;
 using moelaw::testing::compare;
 using moelaw::testing::random_vector;
@@ -158,3 +160,5 @@ BOOST_AUTO_TEST_CASE(reductions_do_not_depend_on_threads) {
   cpu().scale(x.data(), x.size(), 0.5);
   BOOST_TEST(std::abs(cpu().sum(x.data(), x.size()) - 0.5 * s) < 1e-9);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

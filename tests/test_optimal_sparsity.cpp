@@ -11,6 +11,8 @@
 #include "fit_test_support.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_optimal_sparsity)
+
 using namespace moelaw::analysis;
 using namespace moelaw::testing;
 
@@ -98,3 +100,5 @@ BOOST_AUTO_TEST_CASE(command_prints_both_tables) {
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.err.find("not sparsity") != std::string::npos, r.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

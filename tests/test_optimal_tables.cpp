@@ -9,6 +9,8 @@
 #include "common/errors.hpp"
 #include "fit_test_support.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_optimal_tables)
+
 using namespace moelaw::analysis;
 
 namespace {
@@ -86,3 +88,5 @@ BOOST_AUTO_TEST_CASE(other_laws_are_refused) {
   r.budgets = {1e20}, r.experts = {1};
   BOOST_CHECK_THROW(joint_optimal_tables(f, "x.json", r), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

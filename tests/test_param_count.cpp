@@ -16,6 +16,8 @@
 #include "model/param_count.hpp"
 #include "model/parameter_table.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_param_count)
+
 using moelaw::model::count_parameters;
 using moelaw::model::ModelDims;
 
@@ -138,3 +140,5 @@ BOOST_AUTO_TEST_CASE(experiment_configs_match_design_formula) {
   }
   BOOST_TEST(checked >= 1);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 #include "launcher/plan.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_plan)
+
 using namespace moelaw::launcher;
 
 namespace {
@@ -139,3 +141,5 @@ BOOST_AUTO_TEST_CASE(published_joint_law_grid) {
   }
   BOOST_TEST(format_tokens(8.86e12) == "8.86T");
 }
+
+BOOST_AUTO_TEST_SUITE_END()

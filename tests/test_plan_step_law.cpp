@@ -13,6 +13,8 @@
 #include "common/errors.hpp"
 #include "launcher/plan.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_plan_step_law)
+
 using namespace moelaw::launcher;
 namespace fs = std::filesystem;
 
@@ -77,3 +79,5 @@ BOOST_AUTO_TEST_CASE(bad_coefficients_name_the_key) {
   fs::remove(dir.path / "fit/coefficients.json");
   BOOST_CHECK_THROW(load_experiment(dir.write("exp.toml", kExperiment)), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include "support/tiny_run.hpp"
 #include "train/run_dir.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_resume)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -109,3 +111,5 @@ BOOST_AUTO_TEST_CASE(resume_on_another_rank_count) {
   // Same batches, same state at the switch; only float32 summation order differs after it.
   for (size_t i = 0; i < curve.size(); ++i) BOOST_TEST(curve[i] == reference_curve()[i], boost::test_tools::tolerance(1e-5));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

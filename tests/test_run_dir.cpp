@@ -12,6 +12,8 @@
 #include "train/metrics_log.hpp"
 #include "train/run_dir.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_run_dir)
+
 namespace fs = std::filesystem;
 using namespace moelaw::train;
 
@@ -95,3 +97,5 @@ BOOST_AUTO_TEST_CASE(runinfo_json) {
   BOOST_TEST(j["complete"].get<bool>() == false);
   BOOST_TEST(moelaw::testing::run_command(moelaw::testing::moelaw_command("runinfo /nonexistent")).status == 2);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,8 @@
 #include "train/run_dir.hpp"
 #include "train/run_lock.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_run_hardening)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -199,3 +201,5 @@ BOOST_AUTO_TEST_CASE(a_resume_with_another_configuration_is_refused) {
   BOOST_TEST(has(wider.err, "model.d_model (32 there, 64 here)"), wider.err);
   BOOST_TEST(!has(wider.out, "already complete"), wider.out);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

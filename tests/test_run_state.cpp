@@ -14,6 +14,8 @@
 #include "support/tiny_run.hpp"
 #include "train/metrics_log.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_run_state)
+
 namespace fs = std::filesystem;
 using namespace moelaw::launcher;
 using moelaw::testing::TempDir;
@@ -154,3 +156,5 @@ BOOST_FIXTURE_TEST_CASE(experiment_status_totals_count_each_run_from_its_start, 
   BOOST_TEST(s.note.empty());  // the local executor is always reachable
   BOOST_CHECK_THROW(experiment_status(ExperimentDir(tmp / "nowhere")), moelaw::UsageError);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

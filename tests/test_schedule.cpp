@@ -6,6 +6,8 @@
 #include "model/param_count.hpp"
 #include "train/schedule.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_schedule)
+
 using moelaw::train::Schedule;
 
 namespace {
@@ -76,3 +78,5 @@ BOOST_AUTO_TEST_CASE(trunk_never_decays_and_branch_continues_it) {
   BOOST_TEST(branch.lr(950'000'000) < 1e-3);
   BOOST_TEST(trunk.decay_start() == 800'000'000);  // no decay: the whole run
 }
+
+BOOST_AUTO_TEST_SUITE_END()

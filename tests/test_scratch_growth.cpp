@@ -8,6 +8,8 @@
 #include "backend/backend.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_scratch_growth)
+
 using moelaw::backend::DeviceArray;
 using moelaw::backend::DType;
 using moelaw::backend::TensorArray;
@@ -49,3 +51,5 @@ BOOST_AUTO_TEST_CASE(typed_arrays_grow_by_bytes) {
   BOOST_TEST(t.size() == 7u);
   BOOST_TEST((t.dtype() == DType::f32));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,8 @@
 #include "data/shard_format.hpp"
 #include "support/run_command.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_shards)
+
 namespace fs = std::filesystem;
 using namespace moelaw::data;
 
@@ -154,3 +156,5 @@ BOOST_AUTO_TEST_CASE(too_little_data_and_empty_globs) {
   BOOST_CHECK_THROW(expand_shard_globs({dir / "*.nothing"}, "data.train"), moelaw::UsageError);
   BOOST_TEST(expand_shard_globs({dir / "*.bin", dir / "small.bin"}, "data.train").size() == 1u);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

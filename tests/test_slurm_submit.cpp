@@ -15,6 +15,8 @@
 
 #include "support/tiny_experiment.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_slurm_submit)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -42,7 +44,6 @@ struct LocalCluster {
     if (::geteuid() == 0) run_command(env + "bash " MOELAW_SOURCE_DIR "/slurm/local-cluster.sh stop");
   }
 };
-BOOST_TEST_GLOBAL_FIXTURE(LocalCluster);
 
 #define REQUIRE_CLUSTER() BOOST_REQUIRE_MESSAGE(g_cluster_error.empty(), g_cluster_error)
 
@@ -127,6 +128,10 @@ void check_interrupted_run(const std::string& name, const std::string& interrupt
 }
 
 }  // namespace
+
+// The cluster is started once for the cases below (a suite fixture rather than a global one, so
+// that a test program holding other suites too starts it only when these run).
+BOOST_AUTO_TEST_SUITE(on_a_local_cluster, *boost::unit_test::fixture<LocalCluster>())
 
 BOOST_AUTO_TEST_CASE(grid_finishes_and_a_second_submit_adds_no_job) {
   REQUIRE_CLUSTER();
@@ -219,3 +224,7 @@ BOOST_AUTO_TEST_CASE(a_two_rank_job_runs_under_mpirun_inside_the_allocation) {
   auto want = reference(exp, tmp);
   for (const auto& [run, loss] : want) BOOST_TEST(final_loss(dir, run) == loss, run);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // on_a_local_cluster
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,8 @@
 #include "support/run_command.hpp"
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_submit_checks)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -118,3 +120,5 @@ BOOST_FIXTURE_TEST_CASE(relative_globs_are_written_absolute_into_each_configurat
     BOOST_TEST(matches.out == tmp / "shards/x_train_000001.bin" + "\n", matches.err);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include "support/process.hpp"
 #include "support/tiny_experiment.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_submit_local)
+
 namespace fs = std::filesystem;
 using namespace moelaw::testing;
 
@@ -201,3 +203,5 @@ BOOST_AUTO_TEST_CASE(batch_scripts_ask_for_what_the_run_needs) {
   BOOST_TEST(bad.status == 2);
   BOOST_TEST(bad.err.find("@NO_SUCH_THING@") != std::string::npos, bad.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,8 @@
 #include "backend/backend.hpp"
 #include "support/shared_instances.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tensor_view)
+
 using moelaw::backend::bf16;
 using moelaw::backend::DType;
 using moelaw::backend::In;
@@ -43,3 +45,5 @@ BOOST_AUTO_TEST_CASE(the_reference_keeps_activations_in_its_own_type_and_refuses
   cpu.add_forward(out.data(), h32.in(), h32.in(), 6);
   BOOST_TEST(out[0] == float(2 * 2.0 / (1 + std::exp(-1.0))), boost::test_tools::tolerance(1e-6f));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,8 @@
 #include "support/run_command.hpp"
 #include "tokenizer/gpt2_tokenizer.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tokenize)
+
 namespace fs = std::filesystem;
 using moelaw::testing::moelaw_command;
 using moelaw::testing::run_command;
@@ -119,3 +121,5 @@ BOOST_AUTO_TEST_CASE(bad_input_is_named) {
   BOOST_TEST(run_command(moelaw_command("tokenize --out " + (dir / "o") + " --name '../x' -"), "t").status == 2);
   BOOST_TEST(run_command(moelaw_command("tokenize --name x -"), "t").status == 2);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

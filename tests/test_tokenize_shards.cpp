@@ -12,6 +12,8 @@
 #include "support/tiny_run.hpp"
 #include "support/tokenizer_fixture.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tokenize_shards)
+
 namespace fs = std::filesystem;
 using namespace moelaw;
 using moelaw::testing::TempDir;
@@ -77,3 +79,5 @@ BOOST_AUTO_TEST_CASE(documents_become_end_of_text_and_their_ids_in_order) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

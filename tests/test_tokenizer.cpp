@@ -19,6 +19,8 @@
 #include "tokenizer/pair_table.hpp"
 #include "tokenizer/vocabulary.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tokenizer)
+
 using moelaw::testing::gpt2;
 using moelaw::testing::tokenizer_fixture;
 using Ids = std::vector<uint32_t>;
@@ -237,3 +239,5 @@ BOOST_AUTO_TEST_CASE(malformed_vocabulary_files_name_file_and_line) {
   BOOST_TEST(message().find("vocab.bpe:3: 'zzqx' is not in encoder.json") != std::string::npos, message());
   fs::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

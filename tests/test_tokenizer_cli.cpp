@@ -8,6 +8,8 @@
 #include "support/run_command.hpp"
 #include "support/tokenizer_fixture.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_tokenizer_cli)
+
 namespace mt = moelaw::testing;
 
 
@@ -103,3 +105,5 @@ BOOST_AUTO_TEST_CASE(tokenizer_directory_from_flag_and_environment) {
   BOOST_TEST(flag_wins.status == 0);
   BOOST_TEST(flag_wins.out == "87\n");
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,8 @@
 
 #include "support/tiny_run.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_train)
+
 using namespace moelaw::testing;
 
 BOOST_AUTO_TEST_CASE(loss_falls_and_summary_is_written) {
@@ -81,3 +83,5 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_data_exit_2) {
              r.err);
   BOOST_TEST(r.err.find("data.train: '/nonexistent/*.bin' matches no file") != std::string::npos, r.err);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

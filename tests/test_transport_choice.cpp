@@ -4,6 +4,8 @@
 
 #include "parallel/exchange_factory.hpp"
 
+BOOST_AUTO_TEST_SUITE(test_transport_choice)
+
 using moelaw::parallel::nccl_unavailable_reason;
 using moelaw::parallel::RankTransportInfo;
 
@@ -36,3 +38,5 @@ BOOST_AUTO_TEST_CASE(cpu_ranks_builds_without_nccl_and_unknown_gpus_cannot) {
   RankTransportInfo unknown{true, true, "", "cudaGetDevice: no device"};
   BOOST_TEST(contains(nccl_unavailable_reason({gpu_rank("a/1"), unknown}), "rank 1 cannot identify its GPU: cudaGetDevice"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -9,13 +9,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here"
 bash scripts/build.sh >/dev/null
-[ -x build/tests/test_gpu_ops ] || { echo "bundle: no CUDA build (nvcc not found?)" >&2; exit 1; }
+[ -x build/tests/tests_gpu ] || { echo "bundle: no CUDA build (nvcc not found?)" >&2; exit 1; }
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 ompi=/usr/lib/x86_64-linux-gnu/openmpi pmix=/usr/lib/x86_64-linux-gnu/pmix2
 mkdir -p "$stage/bin" "$stage/lib" "$stage/usr/bin" "$stage/usr/share" "$stage$ompi" "$stage$pmix" "$stage/test-data"
-# test_mpi_communicator: two real ranks through the bundled mpirun, before anything needs the GPU.
-bins=(build/moelaw build/tests/test_gpu_* build/tests/test_mpi_communicator build/bench/gpu_*)
+# tests_mpi (suite test_mpi_communicator): two real ranks through the bundled mpirun, first.
+bins=(build/moelaw build/tests/tests_gpu build/tests/tests_mpi build/bench/gpu_*)
 cp "${bins[@]}" "$stage/bin/"
 # OpenMPI relocated under usr/ (OPAL_PREFIX): its plugins, help texts, mpirun and orted; PMIx
 # (which mpirun's ranks connect through) under its own prefix (PMIX_PREFIX).

@@ -55,20 +55,20 @@ steps() {
   if [ "$what" = tests ] || [ "$what" = all ]; then
     # The bundled MPI on two ranks (the EP 2 test needs it), then the GPU tests in the order of
     # docs/gpu-bringup.md: the cheapest failures to read first.
-    step mpi_two_ranks 20 "${bundled[@]}" mpirun -np 2 --oversubscribe bin/test_mpi_communicator "${boost[@]}"
+    step mpi_two_ranks 20 "${bundled[@]}" mpirun -np 2 --oversubscribe bin/tests_mpi --run_test=test_mpi_communicator "${boost[@]}"
     # moelaw itself (HDF5 checkpoints, the test shards) on the CPU: an MoE model, experts split
     # over 2 ranks, 10 steps.
     step moelaw_cpu_two_ranks 40 "${bundled[@]}" OMP_NUM_THREADS=1 mpirun -np 2 --oversubscribe bin/moelaw train \
       /tmp/moelaw-tiny.toml --out /tmp/moelaw-tiny-run
-    step test_gpu_device 15 "${bundled[@]}" bin/test_gpu_device "${boost[@]}"
-    step test_gpu_ops 30 "${bundled[@]}" bin/test_gpu_ops "${boost[@]}"
+    step test_gpu_device 15 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_device "${boost[@]}"
+    step test_gpu_ops 30 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_ops "${boost[@]}"
     step test_gpu_bf16 25 "${bundled[@]}" bin/test_gpu_bf16 "${boost[@]}"
-    step test_gpu_grouped 25 "${bundled[@]}" bin/test_gpu_grouped "${boost[@]}"
-    step test_gpu_attention 40 "${bundled[@]}" bin/test_gpu_attention "${boost[@]}"
-    step test_gpu_moe 60 "${bundled[@]}" bin/test_gpu_moe "${boost[@]}"
+    step test_gpu_grouped 25 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_grouped "${boost[@]}"
+    step test_gpu_attention 40 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_attention "${boost[@]}"
+    step test_gpu_moe 60 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_moe "${boost[@]}"
     # Three runs against the CPU reference, the last at head size 64 (flash attention in the model).
-    step test_gpu_train 75 "${bundled[@]}" bin/test_gpu_train "${boost[@]}"
-    step test_gpu_nccl_exchange 20 "${bundled[@]}" bin/test_gpu_nccl_exchange "${boost[@]}"
+    step test_gpu_train 75 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_train "${boost[@]}"
+    step test_gpu_nccl_exchange 20 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_nccl_exchange "${boost[@]}"
   fi
   if [ "$what" = bench ] || [ "$what" = all ]; then
     # Limits: after the tests in `all` (190 s in all), alone in `bench`, where PyTorch runs too.
@@ -91,14 +91,14 @@ steps() {
     # (Under the bundle's libraries too: compute-sanitizer starts the test itself.)
     local mem=("$sanitizer" --tool memcheck --error-exitcode 1)
     local race=("$sanitizer" --tool racecheck --error-exitcode 1)
-    local moe_ops=--run_test=moe_ops_cuda_against_cpu  # the op-level suite, not the training runs
-    step memcheck_ops 80 "${bundled[@]}" "${mem[@]}" bin/test_gpu_ops "${boost[@]}"
+    local moe_ops=--run_test=test_gpu_moe/moe_ops_cuda_against_cpu  # the op-level suite, not the training runs
+    step memcheck_ops 80 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_ops "${boost[@]}"
     step memcheck_bf16 50 "${bundled[@]}" "${mem[@]}" bin/test_gpu_bf16 "${boost[@]}"
-    step memcheck_grouped 50 "${bundled[@]}" "${mem[@]}" bin/test_gpu_grouped "${boost[@]}"
-    step memcheck_attention 80 "${bundled[@]}" "${mem[@]}" bin/test_gpu_attention "${boost[@]}"
-    step memcheck_moe_ops 60 "${bundled[@]}" "${mem[@]}" bin/test_gpu_moe "$moe_ops" "${boost[@]}"
-    step racecheck_ops 100 "${bundled[@]}" "${race[@]}" bin/test_gpu_ops "${boost[@]}"
-    step racecheck_attention 120 "${bundled[@]}" "${race[@]}" bin/test_gpu_attention "${boost[@]}"
+    step memcheck_grouped 50 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_grouped "${boost[@]}"
+    step memcheck_attention 80 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_attention "${boost[@]}"
+    step memcheck_moe_ops 60 "${bundled[@]}" "${mem[@]}" bin/tests_gpu "$moe_ops" "${boost[@]}"
+    step racecheck_ops 100 "${bundled[@]}" "${race[@]}" bin/tests_gpu --run_test=test_gpu_ops "${boost[@]}"
+    step racecheck_attention 120 "${bundled[@]}" "${race[@]}" bin/tests_gpu --run_test=test_gpu_attention "${boost[@]}"
   fi
 }
 
