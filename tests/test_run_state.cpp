@@ -27,6 +27,10 @@ nlohmann::json planned(const std::string& name, int64_t target, int64_t start = 
           {"start_tokens", start}, {"init_from", start ? nlohmann::json("t") : nlohmann::json(nullptr)}};
 }
 
+}  // namespace
+
+// Not file-local: the test cases derive from it (a base in an anonymous namespace warns once
+// the file is part of a unity-built test program).
 struct Fixture {
   TempDir tmp;
   ExperimentDir dir{tmp / "exp"};
@@ -53,7 +57,6 @@ ExecutorJob job(const std::string& id, const std::string& state, bool active, bo
   return {id, state, reason, "", active, running};
 }
 
-}  // namespace
 
 BOOST_FIXTURE_TEST_CASE(never_submitted_is_planned, Fixture) {
   auto s = run_status(dir, planned("a", 1024), {});

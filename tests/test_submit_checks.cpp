@@ -24,6 +24,10 @@ namespace {
 
 const std::string kTrunk = "m_lr-0.01_s1234_trunk";
 
+}  // namespace
+
+// Not file-local: the test cases derive from it (a base in an anonymous namespace warns once
+// the file is part of a unity-built test program).
 struct Grid {
   TempDir tmp;
   Grid() {
@@ -37,7 +41,6 @@ struct Grid {
   }
 };
 
-}  // namespace
 
 BOOST_FIXTURE_TEST_CASE(a_missing_shard_is_exit_2_naming_the_run_and_the_glob_and_nothing_is_queued, Grid) {
   auto grid = grid_over(tmp / "grid.toml", "missing", "shards/x_train_*.bin", "shards/nothing_val_*.bin");
@@ -111,7 +114,7 @@ BOOST_FIXTURE_TEST_CASE(relative_globs_are_written_absolute_into_each_configurat
   std::ofstream(tmp / "noop.sh") << "#!/bin/bash\n# @RUN@: trains nothing\nexit 0\n";
   auto r = submit(grid, "--executor local --template noop.sh --out exp");
   BOOST_TEST(r.status == 1, r.out << r.err);  // the job finished without finishing its run
-  for (const std::string run : {kTrunk, std::string("m_lr-0.01_s1234_D640")}) {
+  for (const std::string& run : {kTrunk, std::string("m_lr-0.01_s1234_D640")}) {
     auto cfg = moelaw::config::load_run_config(tmp / ("exp/configs/" + run + ".toml"), {});
     BOOST_TEST(cfg.data.train == std::vector<std::string>{tmp / "shards/x_train_*.bin"}, run);
     BOOST_TEST(cfg.data.val == std::vector<std::string>{tmp / "shards/x_val_*.bin"}, run);

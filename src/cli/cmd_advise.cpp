@@ -15,7 +15,7 @@ namespace {
 
 using namespace moelaw::analysis;
 
-const char* kUsage =
+const char* kAdviseUsage =
     "moelaw advise RUNS.csv --law chinchilla|joint --candidates FILE --budget FLOPS --target C [options]\n\n"
     "Which candidate runs to train next: fits the law to the finished runs of RUNS.csv, then picks,\n"
     "within the FLOP budget, the runs that shrink the 80% interval (10th to 90th percentile) of the\n"
@@ -52,7 +52,7 @@ int cmd_advise(const Argv& argv) {
              {"--quantity", true}, {"--seed", true}, {"--json", false}, {"--grid", true}, {"--simulate", true},
              {"--noise", true}, {"--bootstrap", true}, {"--lookahead", true}, {"--threads", true},
              {"--n-column", true}},
-            kUsage);
+            kAdviseUsage);
   if (args.help()) {
     std::cout << args.usage();
     return 0;

@@ -17,7 +17,7 @@ namespace {
 
 using namespace moelaw::analysis;
 
-const char* kUsage =
+const char* kFitUsage =
     "moelaw fit RUNS.csv --law chinchilla|joint|sparsity|moe-loglinear|lr|lr-bs|isoflop [options]\n\n"
     "Fits a law in log space (ln L̂ = logsumexp of its terms) by L-BFGS from an initialisation grid\n"
     "(all cores), minimising the sum over runs of Huber(ln L − ln L̂): the objective is evaluated at\n"
@@ -76,7 +76,7 @@ int cmd_fit(const Argv& argv) {
              {"--huber-delta", true}, {"--holdout", true}, {"--bootstrap", true}, {"--fraction", true},
              {"--weights", true}, {"--threads", true}, {"--n-column", true}, {"--exclude-forecast", false},
              {"--exhaustive", false}, {"--recipe", true}, {"--band", true}},
-            kUsage);
+            kFitUsage);
   if (args.help()) return print(args.usage());
   args.expect_positionals(1, 1);
   auto law_name = args.value("--law");

@@ -15,7 +15,7 @@ namespace {
 
 using namespace moelaw::analysis;
 
-const char* kUsage =
+const char* kForecastUsage =
     "moelaw forecast fit CURVE... --out MODEL.json [options]\n"
     "moelaw forecast predict MODEL.json CURVE... [--json] [options]\n\n"
     "A CURVE is a moelaw run directory (schedule from config.toml, losses from metrics.h5, a\n"
@@ -58,7 +58,7 @@ int cmd_forecast(const Argv& argv) {
   Args args("forecast", argv,
             {{"--out", true}, {"--law", true}, {"--losses", true}, {"--huber-delta", true}, {"--max-points", true},
              {"--threads", true}, {"--plots", true}, {"--json", false}},
-            kUsage);
+            kForecastUsage);
   if (args.help()) {
     std::cout << args.usage();
     return 0;

@@ -91,5 +91,6 @@ void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, cons
   template void attention_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,      \
                                       const T*, int64_t, int64_t, int64_t, int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

@@ -52,5 +52,6 @@ void cross_entropy_backward(T* probs_to_dlogits, const int32_t* targets, double 
   template void cross_entropy_forward<T>(T*, T*, const int32_t*, int64_t, int64_t);      \
   template void cross_entropy_backward<T>(T*, const int32_t*, double, int64_t, int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

@@ -27,5 +27,6 @@ void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t
   template void embedding_forward<T>(T*, const int32_t*, const T*, int64_t, int64_t); \
   template void embedding_backward<T>(T*, const T*, const int32_t*, int64_t, int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

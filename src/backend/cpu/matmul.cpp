@@ -22,5 +22,6 @@ void matmul_backward(T* din, T* dw, const T* dout, const T* in, const T* w, int6
   template void matmul_backward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t, \
                                    int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

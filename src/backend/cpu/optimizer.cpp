@@ -70,5 +70,6 @@ void scale(T* x, int64_t n, double s) {
   template double sum<T>(const T*, int64_t);                                          \
   template void scale<T>(T*, int64_t, double);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

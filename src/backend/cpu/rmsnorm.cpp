@@ -50,5 +50,6 @@ void rmsnorm_backward(T* din, T* dgain, const T* dout, const T* in, const T* gai
   template void rmsnorm_backward<T>(T*, T*, const T*, const T*, const T*, const T*, int64_t, \
                                     int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

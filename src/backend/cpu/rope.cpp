@@ -67,5 +67,6 @@ void rope_backward(T* din, const T* dout, int64_t B, int64_t T_, int64_t H, int6
   template void rope_forward<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t, double); \
   template void rope_backward<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t, double);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu

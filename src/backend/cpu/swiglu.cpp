@@ -42,5 +42,6 @@ void add_forward(T* out, const T* a, const T* b, int64_t n) {
   template void swiglu_backward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t); \
   template void add_forward<T>(T*, const T*, const T*, int64_t);
 MOELAW_INSTANTIATE_FOR_REAL_TYPES(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace moelaw::backend::cpu
