@@ -62,7 +62,7 @@ steps() {
       /tmp/moelaw-tiny.toml --out /tmp/moelaw-tiny-run
     step test_gpu_device 15 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_device "${boost[@]}"
     step test_gpu_ops 30 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_ops "${boost[@]}"
-    step test_gpu_bf16 25 "${bundled[@]}" bin/test_gpu_bf16 "${boost[@]}"
+    step test_gpu_bf16 25 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_bf16 "${boost[@]}"
     step test_gpu_grouped 25 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_grouped "${boost[@]}"
     step test_gpu_attention 40 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_attention "${boost[@]}"
     step test_gpu_moe 60 "${bundled[@]}" bin/tests_gpu --run_test=test_gpu_moe "${boost[@]}"
@@ -93,7 +93,7 @@ steps() {
     local race=("$sanitizer" --tool racecheck --error-exitcode 1)
     local moe_ops=--run_test=test_gpu_moe/moe_ops_cuda_against_cpu  # the op-level suite, not the training runs
     step memcheck_ops 80 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_ops "${boost[@]}"
-    step memcheck_bf16 50 "${bundled[@]}" "${mem[@]}" bin/test_gpu_bf16 "${boost[@]}"
+    step memcheck_bf16 50 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_bf16 "${boost[@]}"
     step memcheck_grouped 50 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_grouped "${boost[@]}"
     step memcheck_attention 80 "${bundled[@]}" "${mem[@]}" bin/tests_gpu --run_test=test_gpu_attention "${boost[@]}"
     step memcheck_moe_ops 60 "${bundled[@]}" "${mem[@]}" bin/tests_gpu "$moe_ops" "${boost[@]}"
