@@ -228,7 +228,8 @@ BOOST_AUTO_TEST_CASE(a_two_rank_job_runs_under_mpirun_inside_the_allocation) {
   BOOST_REQUIRE_MESSAGE(all_runs(status, "done"), status.dump(1));
   for (const auto& run : {kTrunk, cooldown(640)})
     BOOST_TEST(read_json_file(dir + "/runs/" + run + "/summary.json")["world_size"] == 2, run);
-  // The same two ranks started by the local executor's mpirun give the same result.
+  // The same two ranks started by the local executor's mpirun give the same result. Afterwards,
+  // not in the background: beside the cluster's two ranks they would be four on two cores.
   auto want = reference(exp, tmp);
   for (const auto& [run, loss] : want) BOOST_TEST(final_loss(dir, run) == loss, run);
 }
